@@ -1,0 +1,117 @@
+"""The bot itself: a commands.Bot that is handed its settings and store by the entry point."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord.ext import commands
+
+from bot.background import BackgroundTasks
+from bot.discord_endpoints import point_discord_at
+from bot.log import get_logger
+from bot.settings import Settings
+from bot.store import Store
+from bot.store.meta import get_meta, set_meta
+from bot.tree import ThreadbridgeTree
+
+# Loaded in this order by setup_hook; one module per capability.
+EXTENSIONS: tuple[str, ...] = ("cogs.admin",)
+
+
+def bot_intents() -> discord.Intents:
+    """Only what the bot uses. message_content is privileged: enable it in the developer portal."""
+    intents = discord.Intents.none()
+    intents.guilds = True  # channels and threads
+    intents.guild_messages = True  # replies in post threads
+    intents.message_content = True  # the text of those replies
+    intents.guild_reactions = True  # reaction counts per comment
+    return intents
+
+
+class Threadbridge(commands.Bot):
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        extensions: tuple[str, ...] = EXTENSIONS,
+        guild_ready_timeout: float = 2.0,
+        sync_on_start: bool = True,
+    ) -> None:
+        point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
+        intents = bot_intents()
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=ThreadbridgeTree,
+            chunk_guilds_at_startup=False,
+            member_cache_flags=discord.MemberCacheFlags.from_intents(intents),
+            guild_ready_timeout=guild_ready_timeout,
+        )
+        self.settings = settings
+        self.store = store
+        self.log = get_logger("threadbridge.bot")
+        self.background = BackgroundTasks(self.log)
+        self.scheduler = AsyncIOScheduler(
+            timezone=settings.tzinfo,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600},
+        )
+        self._extension_names = extensions
+        self._sync_on_start = sync_on_start
+        self.failed_extensions: list[str] = []
+
+    @property
+    def guild_object(self) -> discord.Object:
+        assert self.settings.guild_id is not None
+        return discord.Object(self.settings.guild_id)
+
+    async def setup_hook(self) -> None:
+        for name in self._extension_names:
+            try:
+                await self.load_extension(name)
+            except commands.ExtensionError as error:
+                self.failed_extensions.append(name)
+                self.log.error("extension failed to load", extension=name, exc_info=error)
+        self.scheduler.start()
+        if self._sync_on_start:
+            await self.sync_commands_if_changed()
+
+    async def close(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.background.cancel_all()
+        await super().close()
+
+    def command_tree_hash(self) -> str:
+        """A fingerprint of the commands as Discord would receive them for our guild."""
+        self.tree.copy_global_to(guild=self.guild_object)
+        payload = [
+            command.to_dict(self.tree)
+            for command in self.tree.get_commands(guild=self.guild_object)
+        ]
+        payload.sort(key=lambda item: (item.get("type", 1), item["name"]))
+        encoded = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(encoded).hexdigest()
+
+    def _tree_hash_key(self) -> str:
+        return f"command_tree_hash:{self.settings.guild_id}"
+
+    async def sync_commands(self) -> int:
+        """Register the slash commands with Discord for our guild; returns how many."""
+        fingerprint = self.command_tree_hash()
+        synced = await self.tree.sync(guild=self.guild_object)
+        await set_meta(self.store, self._tree_hash_key(), fingerprint)
+        self.log.info("slash commands synced", guild=self.settings.guild_id, count=len(synced))
+        return len(synced)
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync only when the commands differ from the last sync (Discord rate-limits syncs)."""
+        if await get_meta(self.store, self._tree_hash_key()) == self.command_tree_hash():
+            return False
+        await self.sync_commands()
+        return True

@@ -1,0 +1,39 @@
+"""Who may do what: the rules, kept apart from the commands that apply them."""
+
+from __future__ import annotations
+
+import discord
+
+# What the bot asks for in its invite URL, and why:
+BOT_PERMISSIONS = discord.Permissions(
+    view_channel=True,  # see the mirror, digest and mod-log channels
+    send_messages=True,  # starter messages, digests, mod-log cases
+    send_messages_in_threads=True,  # replies and notices inside post threads
+    create_public_threads=True,  # a thread per post in a text channel
+    manage_threads=True,  # lock, archive and rename post threads; post in locked ones
+    manage_messages=True,  # remove comments that break the rules
+    embed_links=True,  # post excerpts, digests and cases are embeds
+    attach_files=True,  # the digest's chart
+    read_message_history=True,  # catch up on replies written while the bot was away
+    add_reactions=True,  # mark held comments
+    manage_webhooks=True,  # post web comments under their authors' names
+    moderate_members=True,  # time out members banned from commenting
+)
+BOT_SCOPES = ("bot", "applications.commands")
+
+
+def is_moderator(
+    member: discord.Member | discord.User, moderator_role_ids: tuple[int, ...]
+) -> bool:
+    """A moderator holds a configured moderator role or Manage Messages in the guild."""
+    if not isinstance(member, discord.Member):
+        return False
+    if member.guild_permissions.manage_messages or member.guild_permissions.administrator:
+        return True
+    return any(role.id in moderator_role_ids for role in member.roles)
+
+
+def is_admin(member: discord.Member | discord.User) -> bool:
+    if not isinstance(member, discord.Member):
+        return False
+    return member.guild_permissions.manage_guild or member.guild_permissions.administrator

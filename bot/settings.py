@@ -1,0 +1,198 @@
+"""Operator settings, read from the environment and `.env`.
+
+Every setting is an environment variable named after the field in upper case. `.env.example`
+documents each one; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Discord ids are snowflakes: positive 64-bit integers.
+Snowflake = Annotated[int, Field(gt=0, lt=2**64)]
+
+
+class LogFormat(enum.StrEnum):
+    CONSOLE = "console"
+    JSON = "json"
+    AUTO = "auto"
+
+
+class LogLevel(enum.StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class SettingsError(Exception):
+    """Settings are missing or invalid; `problems` maps each variable to what is wrong."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = problems
+        lines = [f"  {name}: {problem}" for name, problem in problems.items()]
+        super().__init__("invalid configuration:\n" + "\n".join(lines))
+
+
+# Settings without which the bot cannot talk to its Discord server. Commands that only touch the
+# database (`db upgrade`, `db status`) do not need them, so they are checked on demand.
+DISCORD_REQUIRED = ("discord_token", "guild_id", "mirror_channel_id")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    discord_token: SecretStr | None = None
+    discord_api_base_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg/"
+    database_path: Path = Path("threadbridge.db")
+    guild_id: Snowflake | None = None
+    mirror_channel_id: Snowflake | None = None
+    digest_channel_id: Snowflake | None = None
+    modlog_channel_id: Snowflake | None = None
+    moderator_role_ids: Annotated[tuple[Snowflake, ...], NoDecode] = ()
+    timezone: str = "UTC"
+    log_level: LogLevel = LogLevel.INFO
+    log_format: LogFormat = LogFormat.AUTO
+
+    @field_validator("discord_token", mode="before")
+    @classmethod
+    def _token_shape(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        text = str(value).strip()
+        if not text:
+            return None
+        if text.lower().startswith("bot "):
+            raise ValueError('give the token alone, without the "Bot " prefix')
+        if any(ch.isspace() for ch in text):
+            raise ValueError("the token contains whitespace; paste it again")
+        return text
+
+    @field_validator("discord_api_base_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        # discord.py appends paths starting with "/" to this base.
+        return value.rstrip("/")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _gateway_url(cls, value: str) -> str:
+        if not value.startswith(("ws://", "wss://")):
+            raise ValueError("must start with ws:// or wss://")
+        return value
+
+    @field_validator(
+        "guild_id", "mirror_channel_id", "digest_channel_id", "modlog_channel_id", mode="before"
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("moderator_role_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Europe/Paris or UTC"
+            ) from None
+        return value
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def token(self) -> str:
+        if self.discord_token is None:
+            raise SettingsError({"DISCORD_TOKEN": "missing"})
+        return self.discord_token.get_secret_value()
+
+    def require_discord(self) -> None:
+        """Raise SettingsError unless everything needed to connect to Discord is set."""
+        missing = {
+            name.upper(): "missing (required to run the bot)"
+            for name in DISCORD_REQUIRED
+            if getattr(self, name) is None
+        }
+        if missing:
+            raise SettingsError(missing)
+
+    def summary(self) -> dict[str, str]:
+        """Every setting as the operator would read it, with the token masked."""
+        shown: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name == "discord_token":
+                text = "(set, hidden)" if value is not None else "(not set)"
+            elif value is None:
+                text = "(not set)"
+            elif isinstance(value, tuple):
+                text = ",".join(str(item) for item in value) or "(none)"
+            elif isinstance(value, enum.Enum):
+                text = str(value.value)
+            else:
+                text = str(value)
+            shown[name.upper()] = text
+        return shown
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings, turning pydantic's error into a SettingsError that names each variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(_problems(error)) from None
+
+
+def _problems(error: ValidationError) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    for detail in error.errors(include_url=False, include_input=False):
+        name = str(detail["loc"][0]).upper() if detail["loc"] else "SETTINGS"
+        message = detail["msg"].removeprefix("Value error, ")
+        if detail["type"] in {"int_parsing", "greater_than", "less_than"}:
+            message = "must be a Discord id (a positive whole number)"
+            if name == "MODERATOR_ROLE_IDS":
+                message = "must be Discord role ids separated by commas"
+        problems.setdefault(name, message)
+    return problems

@@ -1,0 +1,13 @@
+"""The SQLite store: every SQL statement of threadbridge lives in this package."""
+
+from bot.store.database import Store, StoreError, read_schema_status, upgrade_database
+from bot.store.migrations import MigrationError, SchemaStatus
+
+__all__ = [
+    "MigrationError",
+    "SchemaStatus",
+    "Store",
+    "StoreError",
+    "read_schema_status",
+    "upgrade_database",
+]

@@ -1,0 +1,167 @@
+"""The store's connections and its single transaction helper."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.store import migrations
+
+BUSY_TIMEOUT_MS = 5_000
+
+_in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "threadbridge_in_transaction", default=False
+)
+
+
+class StoreError(Exception):
+    """The database cannot be used as asked (wrong version, unreadable file, ...)."""
+
+
+class Store:
+    """One write connection (every write through `transaction()`) and one read connection.
+
+    Reads go through their own connection so that they never observe a transaction that another
+    task has begun but not committed on the writer.
+    """
+
+    def __init__(
+        self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection
+    ) -> None:
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, path: Path | str, *, upgrade: bool = True) -> AsyncIterator[Store]:
+        """Open (creating if needed) the database; apply pending migrations unless told not to.
+
+        Without `upgrade`, a database that is not exactly at the latest schema is refused.
+        """
+        path = Path(path)
+        _require_folder(path)
+        writer = await _connect(path)
+        try:
+            await _check_version(writer, upgrade=upgrade)
+            reader = await _connect(path)
+        except BaseException:
+            await writer.close()
+            raise
+        store = cls(path, writer, reader)
+        try:
+            yield store
+        finally:
+            await reader.close()
+            await writer.close()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception. Writes happen only here."""
+        if _in_transaction.get():
+            raise RuntimeError("transaction() does not nest: pass the connection down instead")
+        async with self._write_lock:
+            token = _in_transaction.set(True)
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._writer
+                except BaseException:
+                    await self._writer.execute("ROLLBACK")
+                    raise
+                await self._writer.execute("COMMIT")
+            finally:
+                _in_transaction.reset(token)
+
+    async def fetch_all(self, sql: str, parameters: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        async with self._reader.execute(sql, tuple(parameters)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetch_one(self, sql: str, parameters: Iterable[Any] = ()) -> sqlite3.Row | None:
+        async with self._reader.execute(sql, tuple(parameters)) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_value(self, sql: str, parameters: Iterable[Any] = ()) -> Any:
+        row = await self.fetch_one(sql, parameters)
+        return None if row is None else row[0]
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    # isolation_level=None: no implicit BEGIN, so transaction() and migrations own the boundaries.
+    try:
+        connection = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot open the database {path}: {error}") from error
+    connection.row_factory = sqlite3.Row
+    try:
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as error:
+        await connection.close()
+        raise StoreError(f"{path} is not a usable SQLite database: {error}") from error
+    return connection
+
+
+async def _check_version(connection: aiosqlite.Connection, *, upgrade: bool) -> None:
+    try:
+        if upgrade:
+            await migrations.upgrade(connection)
+            return
+        status = await migrations.schema_status(connection)
+    except migrations.MigrationError as error:
+        raise StoreError(str(error)) from error
+    if status.current > status.latest:
+        raise StoreError(
+            f"the database is at schema version {status.current}, newer than this threadbridge "
+            f"knows ({status.latest}): upgrade threadbridge"
+        )
+    if status.pending:
+        raise StoreError(
+            f"the database is at schema version {status.current}, {len(status.pending)} "
+            "migration(s) behind: run `threadbridge db upgrade`"
+        )
+
+
+async def read_schema_status(path: Path) -> migrations.SchemaStatus:
+    """Where the database at `path` stands against the bundled migrations, changing nothing."""
+    if not _exists(path):
+        return migrations.SchemaStatus(
+            0, migrations.bundled_migrations()[-1].version, tuple(migrations.bundled_migrations())
+        )
+    connection = await _connect(path)
+    try:
+        return await migrations.schema_status(connection)
+    finally:
+        await connection.close()
+
+
+async def upgrade_database(path: Path) -> list[migrations.Migration]:
+    """Apply the pending migrations to the database at `path` (created if absent)."""
+    _require_folder(path)
+    connection = await _connect(path)
+    try:
+        return await migrations.upgrade(connection)
+    except migrations.MigrationError as error:
+        raise StoreError(str(error)) from error
+    finally:
+        await connection.close()
+
+
+def _require_folder(path: Path) -> None:
+    if not path.parent.is_dir():
+        raise StoreError(f"the folder for the database does not exist: {path.parent}")
+
+
+def _exists(path: Path) -> bool:
+    return path.exists()

@@ -1,0 +1,89 @@
+"""What the store hands back: plain frozen dataclasses, one per table row."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class MirrorState(enum.StrEnum):
+    NEW = "new"
+    MIRRORING = "mirroring"
+    MIRRORED = "mirrored"
+    FAILED = "failed"
+    BROKEN = "broken"
+
+
+class CommentStatus(enum.StrEnum):
+    VISIBLE = "visible"
+    HELD = "held"
+    REMOVED = "removed"
+    DELETED = "deleted"
+
+
+class Source(enum.StrEnum):
+    """Where a comment or author comes from."""
+
+    DISCORD = "discord"
+    WEB = "web"
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    id: int
+    source: str
+    external_id: str
+    title: str
+    url: str | None
+    author_name: str | None
+    content_html: str
+    image_url: str | None
+    categories: tuple[str, ...]
+    published_at: datetime | None
+    updated_at: datetime | None
+    created_at: datetime
+    comments_closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Mirror:
+    post_id: int
+    state: MirrorState
+    channel_id: int | None
+    thread_id: int | None
+    starter_message_id: int | None
+    attempts: int
+    last_error: str | None
+    sync_cursor: int | None
+    last_activity_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    id: int
+    source: Source
+    external_id: str
+    name: str
+    url: str | None
+    is_bot: bool
+    opted_out_at: datetime | None
+    first_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    id: int
+    post_id: int
+    parent_id: int | None
+    author_id: int
+    author_name: str
+    body: str
+    status: CommentStatus
+    status_reason: str | None
+    source: Source
+    external_id: str | None
+    discord_message_id: int | None
+    created_at: datetime
+    edited_at: datetime | None

@@ -1,0 +1,76 @@
+"""The slash-command tree: one place that turns errors into short private replies."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+import structlog
+from discord import app_commands
+
+from bot.errors import UserFacingError
+from bot.log import get_logger
+
+if TYPE_CHECKING:
+    from bot.client import Threadbridge
+
+log = get_logger("threadbridge.commands")
+
+UNEXPECTED = "Something went wrong on our side. It has been logged; please try again later."
+
+
+class ThreadbridgeTree(app_commands.CommandTree["Threadbridge"]):
+    async def interaction_check(self, interaction: discord.Interaction[Threadbridge]) -> bool:
+        # Each interaction is handled in its own task, so this context stays with this command.
+        structlog.contextvars.bind_contextvars(
+            guild=interaction.guild_id,
+            channel=interaction.channel_id,
+            user=interaction.user.id,
+            command=interaction.command.qualified_name if interaction.command else None,
+        )
+        if interaction.guild_id != self.client.settings.guild_id:
+            await reply_privately(interaction, "threadbridge only works in its community's server.")
+            return False
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction[Threadbridge], error: app_commands.AppCommandError
+    ) -> None:
+        await reply_privately(interaction, describe_error(interaction, error))
+
+
+def describe_error(
+    interaction: discord.Interaction[Threadbridge], error: app_commands.AppCommandError
+) -> str:
+    """The message a user sees for an error; unexpected ones are logged, not shown."""
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(original, UserFacingError):
+        return str(original)
+    if isinstance(error, app_commands.TransformerError):
+        return f"{error.value!r} is not a valid {error.type.name.lower().replace('_', ' ')}."
+    if isinstance(error, app_commands.MissingPermissions | app_commands.CheckFailure):
+        return "You don't have permission to use this command."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down: try again in {error.retry_after:.0f} s."
+    if isinstance(original, discord.Forbidden):
+        log.warning("discord refused an action", status=original.status, code=original.code)
+        return "Discord refused that action: the bot is missing a permission in this channel."
+    command = interaction.command.qualified_name if interaction.command else None
+    log.error(
+        "command failed",
+        command=command,
+        user=interaction.user.id,
+        guild=interaction.guild_id,
+        exc_info=original,
+    )
+    return UNEXPECTED
+
+
+async def reply_privately(interaction: discord.Interaction[Threadbridge], message: str) -> None:
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException as error:
+        log.warning("could not reply to an interaction", status=error.status, code=error.code)

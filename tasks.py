@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Set-up and everyday commands, needing nothing but Python 3.11+.
+
+    python3 tasks.py run     create .venv if needed, install threadbridge, run the bot
+    python3 tasks.py test    create .venv if needed, install with test tools, run lint, types, tests
+
+Extra arguments after `test` go to pytest (e.g. `python3 tasks.py test -k store`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def _fingerprint(extras: str) -> str:
+    # Reinstall when the project's dependencies change, not on every call.
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+
+
+def ensure_environment(extras: str = "") -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"threadbridge needs Python 3.11 or newer, this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        print(f"creating virtual environment in {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    marker = VENV / ".threadbridge-installed"
+    wanted = _fingerprint(extras)
+    if marker.exists() and marker.read_text() == wanted:
+        return
+    target = f".[{extras}]" if extras else "."
+    print(f"installing threadbridge{f' with {extras} extras' if extras else ''}", flush=True)
+    subprocess.run(
+        [str(PYTHON), "-m", "pip", "install", "--quiet", "--editable", target],
+        cwd=ROOT,
+        check=True,
+    )
+    marker.write_text(wanted)
+
+
+def run(arguments: list[str]) -> int:
+    ensure_environment()
+    return subprocess.call([str(BIN / "threadbridge"), "run", *arguments])
+
+
+def test(arguments: list[str]) -> int:
+    ensure_environment("test")
+    steps = [
+        ["ruff", "check", "."],
+        ["mypy"],
+        ["pytest", *arguments],
+    ]
+    for step in steps:
+        print(f"$ {' '.join(step)}", flush=True)
+        status = subprocess.call([str(BIN / step[0]), *step[1:]], cwd=ROOT)
+        if status != 0:
+            print(f"failed: {' '.join(step)} (exit {status})", flush=True)
+            return status
+    return 0
+
+
+def main() -> int:
+    commands = {"run": run, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print(__doc__)
+        return 2
+    return commands[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+import os
+import sqlite3
+import subprocess
+import sys
+from urllib.parse import parse_qs, urlsplit
+
+import discord
+import pytest
+
+from bot.cli import application_id_from_token
+from bot.permissions import BOT_PERMISSIONS
+from bot.settings import Settings
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.very-secret-signature-value"
+
+
+def threadbridge(*arguments, cwd, env=None):
+    """Run the CLI as an operator would: a separate process with its own environment."""
+    clean = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *arguments],
+        cwd=cwd,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["run"],
+        ["check-config"],
+        ["db"],
+        ["db", "upgrade"],
+        ["db", "status"],
+        ["sync-commands"],
+        ["invite-url"],
+    ],
+)
+def test_help_for_every_command(tmp_path, command):
+    result = threadbridge(*command, "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+
+
+def test_run_without_token_explains_and_exits_2(tmp_path):
+    result = threadbridge("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "DISCORD_TOKEN: missing" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "threadbridge.db").exists()
+
+
+def test_check_config_accepts_good_settings_and_hides_the_token(tmp_path):
+    env = {"DISCORD_TOKEN": TOKEN, "GUILD_ID": "1", "MIRROR_CHANNEL_ID": "2"}
+    result = threadbridge("check-config", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "configuration OK" in result.stdout
+    assert "DISCORD_TOKEN=(set, hidden)" in result.stdout
+    assert TOKEN not in result.stdout + result.stderr
+    assert "schema 0 of" in result.stdout
+
+
+def test_check_config_reads_dotenv_and_reports_every_bad_value(tmp_path):
+    (tmp_path / ".env").write_text(
+        f"DISCORD_TOKEN={TOKEN}\nGUILD_ID=my-server\nMIRROR_CHANNEL_ID=2\nTIMEZONE=Nowhere/Land\n"
+    )
+    result = threadbridge("check-config", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "GUILD_ID: must be a Discord id" in result.stderr
+    assert "TIMEZONE: unknown time zone" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert TOKEN not in result.stderr
+
+
+def test_db_upgrade_then_status(tmp_path):
+    env = {"DATABASE_PATH": str(tmp_path / "data.db")}
+    first = threadbridge("db", "upgrade", cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "applied 0001_initial_schema" in first.stdout
+    second = threadbridge("db", "upgrade", cwd=tmp_path, env=env)
+    assert second.returncode == 0
+    assert "already up to date" in second.stdout
+    status = threadbridge("db", "status", cwd=tmp_path, env=env)
+    assert status.returncode == 0
+    assert "pending" not in status.stdout
+
+
+def test_db_upgrade_refuses_a_newer_database(tmp_path):
+    path = tmp_path / "future.db"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 50")
+    result = threadbridge("db", "upgrade", cwd=tmp_path, env={"DATABASE_PATH": str(path)})
+    assert result.returncode == 1
+    assert "schema version 50" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_invite_url_has_exactly_the_needed_permissions(tmp_path):
+    result = threadbridge("invite-url", cwd=tmp_path, env={"DISCORD_TOKEN": TOKEN, "GUILD_ID": "9"})
+    assert result.returncode == 0, result.stderr
+    query = parse_qs(urlsplit(result.stdout.strip()).query)
+    assert query["client_id"] == ["123456789012345678"]
+    assert query["scope"] == ["bot applications.commands"]
+    assert query["guild_id"] == ["9"]
+    granted = discord.Permissions(int(query["permissions"][0]))
+    assert granted == BOT_PERMISSIONS
+    assert not granted.administrator and not granted.mention_everyone
+
+
+def test_invite_url_without_any_id_is_a_settings_error(tmp_path):
+    result = threadbridge("invite-url", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--application-id" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [(TOKEN, 123456789012345678), ("not-base64!.x.y", None), ("aGVsbG8.x.y", None)],
+)
+def test_application_id_from_token(token, expected):
+    assert application_id_from_token(token) == expected

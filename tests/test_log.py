@@ -1,0 +1,118 @@
+import io
+import json
+import logging
+
+import pytest
+import structlog
+
+from bot.log import REDACTED, Redactor, configure_logging, event_context, get_logger
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.secret_token_part_0123456789abcdef"
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.fixture
+def restore_logging():
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+
+
+def json_lines(stream):
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def test_json_lines_with_bound_context(restore_logging):
+    stream = io.StringIO()
+    configure_logging(log_format="auto", stream=stream, secrets=[TOKEN])
+    with event_context(guild_id=1, channel_id=2, post_id=3, user_id=None):
+        get_logger("test").info("comment stored", comment=7)
+    (line,) = json_lines(stream)
+    assert line["event"] == "comment stored"
+    assert (line["guild"], line["channel"], line["post"], line["comment"]) == (1, 2, 3, 7)
+    assert "user" not in line
+    assert line["level"] == "info"
+    assert line["timestamp"].endswith("Z")
+
+
+def test_stdlib_loggers_share_the_format(restore_logging):
+    stream = io.StringIO()
+    configure_logging(log_format="json", stream=stream)
+    logging.getLogger("discord.client").warning("gateway %s", "reconnecting")
+    logging.getLogger("apscheduler.scheduler").info("job added")
+    lines = json_lines(stream)
+    assert [(entry["logger"], entry["event"]) for entry in lines] == [
+        ("discord.client", "gateway reconnecting"),
+        ("apscheduler.scheduler", "job added"),
+    ]
+
+
+def test_console_rendering_on_a_terminal(restore_logging):
+    stream = FakeTerminal()
+    configure_logging(log_format="auto", stream=stream)
+    get_logger("test").info("hello there", post=5)
+    output = stream.getvalue()
+    assert "hello there" in output
+    assert "post" in output
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(output.splitlines()[0])
+
+
+def test_discord_http_debug_is_quiet_even_at_debug_level(restore_logging):
+    stream = io.StringIO()
+    configure_logging(level="DEBUG", log_format="json", stream=stream)
+    logging.getLogger("discord.http").debug("PUT /applications/1/commands with {...}")
+    get_logger("test").debug("ours")
+    assert [entry["event"] for entry in json_lines(stream)] == ["ours"]
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_token_never_reaches_a_log_line(restore_logging, log_format):
+    stream = io.StringIO()
+    configure_logging(log_format=log_format, stream=stream, secrets=[TOKEN], level="DEBUG")
+    log = get_logger("test")
+    log.info("the token is", token=TOKEN)
+    log.info(f"embedded {TOKEN} in the event")
+    logging.getLogger("discord.gateway").warning("identify with %s", TOKEN)
+    logging.getLogger("discord.client").info(
+        "url", extra={"url": f"https://discord.com/api/v10/webhooks/123/{TOKEN}"}
+    )
+    try:
+        raise RuntimeError(f"Authorization: Bot {TOKEN}")
+    except RuntimeError:
+        log.exception("request failed")
+    try:
+        raise ValueError({"headers": {"Authorization": f"Bot {TOKEN}"}})
+    except ValueError:
+        logging.getLogger("discord.http").exception("stdlib request failed")
+    output = stream.getvalue()
+    assert TOKEN not in output
+    # The parts of the token must not leak either (e.g. the signature alone).
+    assert "secret_token_part_0123456789abcdef" not in output
+    assert output.count(REDACTED) >= 5
+    assert "request failed" in output
+    assert "RuntimeError" in output
+
+
+def test_webhook_and_interaction_tokens_in_urls_are_scrubbed():
+    redactor = Redactor()
+    webhook_token = "aW1hLXdlYmhvb2stdG9rZW4tdGhhdC1pcy1sb25n_-x"
+    line = (
+        f"POST https://discord.com/api/v10/webhooks/42/{webhook_token}?wait=1 "
+        f"and /interactions/77/{webhook_token}/callback"
+    )
+    scrubbed = redactor.scrub(line)
+    assert webhook_token not in scrubbed
+    assert "/webhooks/42/[redacted]?wait=1" in scrubbed
+    assert "/interactions/77/[redacted]/callback" in scrubbed
+
+
+def test_redactor_leaves_ordinary_text_alone():
+    assert Redactor(["sekrit-value"]).scrub("nothing to hide here") == "nothing to hide here"
