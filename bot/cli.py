@@ -94,9 +94,12 @@ async def _run_bot(settings: Settings) -> None:
 
 def _stop_on_signals(bot: Threadbridge) -> None:
     loop = asyncio.get_running_loop()
+    # Not a bot.background task: close() cancels those, and would cancel itself.
+    closing: list[asyncio.Task[None]] = []
 
     def stop() -> None:
-        bot.background.spawn(bot.close(), name="shutdown")
+        if not closing:
+            closing.append(loop.create_task(bot.close(), name="shutdown"))
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop)
