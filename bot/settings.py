@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     log_level: LogLevel = LogLevel.INFO
     log_format: LogFormat = LogFormat.AUTO
+    feed_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    feed_poll_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+    feed_backlog_hours: Annotated[int, Field(ge=0)] = 0
+    mirror_interval_seconds: Annotated[int, Field(ge=5, le=3600)] = 60
 
     @field_validator("discord_token", mode="before")
     @classmethod
@@ -110,11 +114,19 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator("moderator_role_ids", mode="before")
+    @field_validator("moderator_role_ids", "feed_urls", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("feed_urls")
+    @classmethod
+    def _http_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} is not an http(s) URL")
         return value
 
     @field_validator("log_level", mode="before")

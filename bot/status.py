@@ -8,8 +8,9 @@ import discord
 
 from bot.store import Store
 from bot.store.comments import count_comments
+from bot.store.mirrors import count_mirrors_by_state, count_unmirrored_posts
 from bot.store.models import CommentStatus, MirrorState
-from bot.store.posts import count_mirrors_by_state, count_posts, count_unmirrored_posts
+from bot.store.posts import count_posts
 
 
 @dataclass(frozen=True, slots=True)

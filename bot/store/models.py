@@ -13,6 +13,7 @@ class MirrorState(enum.StrEnum):
     MIRRORED = "mirrored"
     FAILED = "failed"
     BROKEN = "broken"
+    SKIPPED = "skipped"  # feed backlog seen on a feed's first poll, deliberately not mirrored
 
 
 class CommentStatus(enum.StrEnum):
@@ -58,6 +59,9 @@ class Mirror:
     sync_cursor: int | None
     last_activity_at: datetime | None
     updated_at: datetime
+    retry_after: datetime | None = None
+    failure_reported: bool = False
+    starter_stale: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,19 @@
-"""Posts of the community, and their mirrors in Discord."""
+"""Posts of the community."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+import aiosqlite
+
 from bot.clock import from_db, from_db_optional, to_db, utcnow
+from bot.sources.models import SourceComment, SourcePost
+from bot.store.comments import NewComment, add_comment_in, upsert_author_in
 from bot.store.database import Store
-from bot.store.models import Mirror, MirrorState, Post
+from bot.store.models import Post, Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,21 +52,6 @@ def post_from_row(row: sqlite3.Row) -> Post:
     )
 
 
-def mirror_from_row(row: sqlite3.Row) -> Mirror:
-    return Mirror(
-        post_id=row["post_id"],
-        state=MirrorState(row["state"]),
-        channel_id=row["channel_id"],
-        thread_id=row["thread_id"],
-        starter_message_id=row["starter_message_id"],
-        attempts=row["attempts"],
-        last_error=row["last_error"],
-        sync_cursor=row["sync_cursor"],
-        last_activity_at=from_db_optional(row["last_activity_at"]),
-        updated_at=from_db(row["updated_at"]),
-    )
-
-
 async def add_post(store: Store, new: NewPost) -> tuple[Post, bool]:
     """Store a post unless one with the same source and external id exists.
 
@@ -71,35 +60,7 @@ async def add_post(store: Store, new: NewPost) -> tuple[Post, bool]:
     if not new.source or not new.external_id:
         raise ValueError("a post needs a source and an external id")
     async with store.transaction() as db:
-        cursor = await db.execute(
-            """
-            INSERT INTO posts (source, external_id, title, url, author_name, content_html,
-                               image_url, categories, published_at, updated_at, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (source, external_id) DO NOTHING
-            """,
-            (
-                new.source,
-                new.external_id,
-                new.title,
-                new.url,
-                new.author_name,
-                new.content_html,
-                new.image_url,
-                json.dumps(list(new.categories)),
-                _optional_time(new.published_at),
-                _optional_time(new.updated_at),
-                to_db(utcnow()),
-            ),
-        )
-        created = cursor.rowcount == 1
-        async with db.execute(
-            "SELECT * FROM posts WHERE source = ? AND external_id = ?",
-            (new.source, new.external_id),
-        ) as select:
-            row = await select.fetchone()
-    assert row is not None
-    return post_from_row(row), created
+        return await _insert_post(db, new)
 
 
 async def get_post(store: Store, post_id: int) -> Post | None:
@@ -118,73 +79,188 @@ async def count_posts(store: Store) -> int:
     return int(await store.fetch_value("SELECT count(*) FROM posts"))
 
 
-async def get_mirror(store: Store, post_id: int) -> Mirror | None:
-    row = await store.fetch_one("SELECT * FROM mirrors WHERE post_id = ?", (post_id,))
-    return None if row is None else mirror_from_row(row)
+@dataclass(frozen=True, slots=True)
+class SavedPost:
+    post: Post
+    created: bool
+    edited: bool
+    comments_added: int
 
 
-async def find_mirror_by_thread(store: Store, thread_id: int) -> Mirror | None:
-    row = await store.fetch_one("SELECT * FROM mirrors WHERE thread_id = ?", (thread_id,))
-    return None if row is None else mirror_from_row(row)
+def _web_author_key(comment: SourceComment) -> str:
+    if comment.author_email:
+        return comment.author_email.strip().lower()
+    return f"name:{comment.author_name.strip()}"
 
 
-async def record_mirror(
-    store: Store,
-    post_id: int,
-    state: MirrorState,
-    *,
-    channel_id: int | None = None,
-    thread_id: int | None = None,
-    starter_message_id: int | None = None,
-    error: str | None = None,
-    count_attempt: bool = False,
-) -> Mirror:
-    """Create or move a post's mirror to `state`; given ids replace stored ones, others stay."""
-    now = to_db(utcnow())
-    async with store.transaction() as db:
-        await db.execute(
-            """
-            INSERT INTO mirrors (post_id, state, channel_id, thread_id, starter_message_id,
-                                 attempts, last_error, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (post_id) DO UPDATE SET
-                state = excluded.state,
-                channel_id = coalesce(excluded.channel_id, channel_id),
-                thread_id = coalesce(excluded.thread_id, thread_id),
-                starter_message_id = coalesce(excluded.starter_message_id, starter_message_id),
-                attempts = attempts + excluded.attempts,
-                last_error = excluded.last_error,
-                updated_at = excluded.updated_at
-            """,
-            (
-                post_id,
-                state.value,
-                channel_id,
-                thread_id,
-                starter_message_id,
-                1 if count_attempt else 0,
-                error,
-                now,
-            ),
-        )
-        async with db.execute("SELECT * FROM mirrors WHERE post_id = ?", (post_id,)) as cursor:
-            row = await cursor.fetchone()
-    assert row is not None
-    return mirror_from_row(row)
+async def save_source_post(
+    store: Store, source_post: SourcePost, *, mirror: bool = True
+) -> SavedPost:
+    """Store a post read from a source, with its web comments, all in one transaction.
 
-
-async def count_mirrors_by_state(store: Store) -> dict[MirrorState, int]:
-    rows = await store.fetch_all("SELECT state, count(*) AS n FROM mirrors GROUP BY state")
-    counts = dict.fromkeys(MirrorState, 0)
-    for row in rows:
-        counts[MirrorState(row["state"])] = row["n"]
-    return counts
-
-
-async def count_unmirrored_posts(store: Store) -> int:
-    return int(
-        await store.fetch_value(
-            "SELECT count(*) FROM posts WHERE NOT EXISTS "
-            "(SELECT 1 FROM mirrors WHERE mirrors.post_id = posts.id)"
-        )
+    A post already stored is updated when its text changed at the source (a post edit: its
+    starter message is then marked stale); comments already stored are left as they are.
+    Running the same import twice changes nothing. With `mirror=False` a new post is stored as
+    already seen (a feed's backlog): it never gets a thread.
+    """
+    if not source_post.source or not source_post.external_id:
+        raise ValueError("a post needs a source and an external id")
+    new = NewPost(
+        source=source_post.source,
+        external_id=source_post.external_id,
+        title=source_post.title,
+        url=source_post.url,
+        author_name=source_post.author_name,
+        content_html=source_post.content_html,
+        image_url=source_post.image_url,
+        categories=source_post.categories,
+        published_at=source_post.published_at,
+        updated_at=source_post.updated_at,
     )
+    async with store.transaction() as db:
+        post, created = await _insert_post(db, new)
+        if created and not mirror:
+            await db.execute(
+                "INSERT INTO mirrors (post_id, state, updated_at) VALUES (?, 'skipped', ?)",
+                (post.id, to_db(utcnow())),
+            )
+        edited = False
+        if not created and _differs(post, new):
+            post = await _update_post(db, post.id, new)
+            edited = True
+        added = await _save_web_comments(db, post.id, source_post.comments)
+    return SavedPost(post=post, created=created, edited=edited, comments_added=added)
+
+
+def _differs(post: Post, new: NewPost) -> bool:
+    return (post.title, post.url, post.content_html, post.image_url, post.categories) != (
+        new.title,
+        new.url,
+        new.content_html,
+        new.image_url,
+        new.categories,
+    )
+
+
+async def _insert_post(db: aiosqlite.Connection, new: NewPost) -> tuple[Post, bool]:
+    cursor = await db.execute(
+        """
+        INSERT INTO posts (source, external_id, title, url, author_name, content_html,
+                           image_url, categories, published_at, updated_at, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (source, external_id) DO NOTHING
+        """,
+        (
+            new.source,
+            new.external_id,
+            new.title,
+            new.url,
+            new.author_name,
+            new.content_html,
+            new.image_url,
+            json.dumps(list(new.categories)),
+            _optional_time(new.published_at),
+            _optional_time(new.updated_at),
+            to_db(utcnow()),
+        ),
+    )
+    created = cursor.rowcount == 1
+    await cursor.close()
+    async with db.execute(
+        "SELECT * FROM posts WHERE source = ? AND external_id = ?",
+        (new.source, new.external_id),
+    ) as select:
+        row = await select.fetchone()
+    assert row is not None
+    return post_from_row(row), created
+
+
+async def _update_post(db: aiosqlite.Connection, post_id: int, new: NewPost) -> Post:
+    async with db.execute(
+        """
+        UPDATE posts SET title = ?, url = ?, author_name = ?, content_html = ?, image_url = ?,
+               categories = ?, updated_at = ?
+        WHERE id = ? RETURNING *
+        """,
+        (
+            new.title,
+            new.url,
+            new.author_name,
+            new.content_html,
+            new.image_url,
+            json.dumps(list(new.categories)),
+            to_db(new.updated_at or utcnow()),
+            post_id,
+        ),
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    await db.execute(
+        "UPDATE mirrors SET starter_stale = 1 WHERE post_id = ? AND starter_message_id IS NOT NULL",
+        (post_id,),
+    )
+    return post_from_row(row)
+
+
+async def _save_web_comments(
+    db: aiosqlite.Connection, post_id: int, comments: tuple[SourceComment, ...]
+) -> int:
+    if not comments:
+        return 0
+    async with db.execute(
+        "SELECT external_id, id FROM comments WHERE post_id = ? AND source = 'web'", (post_id,)
+    ) as cursor:
+        known: dict[str, int] = {row[0]: row[1] for row in await cursor.fetchall()}
+    added = 0
+    # Parents first: a comment waits until its parent is stored (or is known to be missing).
+    remaining = [c for c in comments if c.external_id not in known]
+    wanted = {c.external_id for c in remaining}
+    while remaining:
+        progress = False
+        later: list[SourceComment] = []
+        for comment in remaining:
+            parent = comment.parent_external_id
+            if parent is not None and parent not in known and parent in wanted:
+                later.append(comment)
+                continue
+            author = await upsert_author_in(
+                db,
+                Source.WEB,
+                _web_author_key(comment),
+                comment.author_name or "Anonymous",
+                url=comment.author_url,
+            )
+            stored, _ = await add_comment_in(
+                db,
+                NewComment(
+                    post_id=post_id,
+                    author_id=author.id,
+                    author_name=author.name,
+                    body=comment.content_html,
+                    source=Source.WEB,
+                    created_at=comment.created_at,
+                    parent_id=known.get(parent) if parent is not None else None,
+                    external_id=comment.external_id,
+                ),
+            )
+            known[comment.external_id] = stored.id
+            wanted.discard(comment.external_id)
+            added += 1
+            progress = True
+        if not progress:  # a parent cycle in the source: store the rest at the top level
+            later = [replace(c, parent_external_id=None) for c in later]
+        remaining = later
+    return added
+
+
+async def search_posts(store: Store, text: str, *, limit: int = 25) -> list[Post]:
+    """Posts whose title contains `text` (case-insensitive), newest first; all if text is empty."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = await store.fetch_all(
+        """
+        SELECT * FROM posts WHERE title LIKE ? ESCAPE '\\'
+        ORDER BY coalesce(published_at, created_at) DESC, id DESC LIMIT ?
+        """,
+        (pattern, limit),
+    )
+    return [post_from_row(row) for row in rows]

@@ -17,18 +17,15 @@ from bot.store.comments import (
     upsert_author,
 )
 from bot.store.meta import get_meta, set_meta
-from bot.store.models import CommentStatus, MirrorState, Source
-from bot.store.posts import (
-    NewPost,
-    add_post,
+from bot.store.mirrors import (
     count_mirrors_by_state,
     count_unmirrored_posts,
     find_mirror_by_thread,
-    find_post,
     get_mirror,
-    get_post,
     record_mirror,
 )
+from bot.store.models import CommentStatus, MirrorState, Source
+from bot.store.posts import NewPost, add_post, find_post, get_post
 
 WHEN = datetime(2024, 3, 1, 12, 30, tzinfo=UTC)
 
@@ -194,7 +191,7 @@ async def test_author_upsert_refreshes_name(store):
 
 
 async def test_transaction_rolls_back_on_error(store):
-    post, author = await post_with_author(store)
+    post, _ = await post_with_author(store)
     with pytest.raises(RuntimeError):
         async with store.transaction() as db:
             await db.execute("UPDATE posts SET title = 'half-written' WHERE id = ?", (post.id,))

@@ -1,0 +1,1 @@
+"""Where posts come from: feeds, WordPress exports, and the shapes they are read into."""
