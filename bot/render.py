@@ -1,0 +1,564 @@
+"""Rendering: posts and web comments as Discord text, within Discord's limits.
+
+Pure functions, no I/O. Everything that reaches Discord from the web goes through here, so it is
+also where text is made inert: markdown that would change meaning is escaped and mentions are
+broken with a zero-width space, whatever `allowed_mentions` a later send uses.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import discord
+from markdownify import MarkdownConverter
+
+from bot.store.models import Post
+
+MESSAGE_LIMIT = 2000
+THREAD_NAME_LIMIT = 100
+EMBED_TITLE_LIMIT = 256
+EMBED_DESCRIPTION_LIMIT = 4096
+EMBED_AUTHOR_LIMIT = 256
+WEBHOOK_USERNAME_LIMIT = 80
+
+ELLIPSIS = "…"
+ZWSP = "\u200b"
+_ZWJ = "\u200d"
+_ZWNJ = "\u200c"
+# Letters that render as nothing; used to make "blank" names.
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+_MARKER_RE = re.compile(r"\bthreadbridge post (\d+)\b")
+_HTTP_URL_RE = re.compile(r"https?://[^\s<>]+", re.IGNORECASE)
+
+# Things Discord turns into pings or chips: broken, not removed, so they stay readable.
+_BROADCAST_RE = re.compile(r"@(?=everyone|here)", re.IGNORECASE)
+_ANGLE_MENTION_RE = re.compile(r"<(?=@[!&]?\d|#\d|a?:\w+:\d|/[^<>\n]+:\d)")
+
+# A bare URL is left alone: a backslash inside it would become part of the link.
+_ESCAPE_RE = re.compile(r"(https?://[^\s<]+[^<.,:;\"'\]\s])|([\\*_~|`\[\]])")
+# A backslash before a digit would show, so an ordered-list number keeps it before its dot.
+_LINE_START_RE = re.compile(r"^(\s*)([#>\-+])|^(\s*\d+)([.)](?=\s))")
+
+
+# -- plain text ------------------------------------------------------------------------------
+
+
+def _is_invisible(ch: str) -> bool:
+    return ch in (_ZWJ, _ZWNJ) or ch in _INVISIBLE_LETTERS or unicodedata.combining(ch) > 0
+
+
+def _clean_line(text: str) -> str:
+    """One line: control and zero-width characters removed, whitespace collapsed."""
+    kept: list[str] = []
+    for ch in text:
+        if ch.isspace():
+            kept.append(" ")
+            continue
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cs", "Co") or ch in _INVISIBLE_LETTERS:
+            continue
+        # ZWJ and ZWNJ are spelling (emoji sequences, Persian); other format characters are
+        # zero-width spaces, BOMs and bidi overrides that only hide or reorder text.
+        if category == "Cf" and ch not in (_ZWJ, _ZWNJ):
+            continue
+        kept.append(ch)
+    line = " ".join("".join(kept).split())
+    if all(_is_invisible(ch) for ch in line.replace(" ", "")):
+        return ""
+    return line
+
+
+def _grapheme_safe(text: str, pos: int) -> int:
+    """`pos`, moved left so a cut there leaves combining marks and emoji sequences whole."""
+    p = pos
+    while 0 < p < len(text) and (
+        unicodedata.combining(text[p]) > 0
+        or unicodedata.category(text[p]) in ("Mn", "Me", "Mc")
+        or text[p] == _ZWJ
+        or text[p - 1] == _ZWJ
+        or "\U0001f3fb" <= text[p] <= "\U0001f3ff"
+    ):
+        p -= 1
+    return p if p > 0 else pos
+
+
+def _shorten(line: str, limit: int) -> str:
+    """`line` in at most `limit` characters, cut at a word when that keeps half, with "…"."""
+    if len(line) <= limit:
+        return line
+    budget = limit - len(ELLIPSIS)
+    space = line.rfind(" ", 0, budget + 1)
+    head = line[:space].rstrip(" ,;:") if space >= budget // 2 else ""
+    if not head:
+        head = line[: _grapheme_safe(line, budget)].rstrip()
+    return head + ELLIPSIS
+
+
+def thread_name(title: str) -> str:
+    """A thread name for a post title: one line of 1..100 characters."""
+    return _shorten(_clean_line(title), THREAD_NAME_LIMIT) or "Untitled post"
+
+
+def neutralise_mentions(text: str) -> str:
+    """`text` with every ping and mention chip broken by a zero-width space (idempotent)."""
+    text = _BROADCAST_RE.sub("@" + ZWSP, text)
+    return _ANGLE_MENTION_RE.sub("<" + ZWSP, text)
+
+
+def _escape_inline(text: str) -> str:
+    return _ESCAPE_RE.sub(lambda m: m.group(1) or "\\" + m.group(2), text)
+
+
+def _escape_text(text: str) -> str:
+    """Literal text as Discord markdown.
+
+    Over-escaping is invisible (Discord drops a backslash before any punctuation), so line-start
+    syntax is escaped wherever a line might start.
+    """
+    text = _escape_inline(text)
+    return "\n".join(_LINE_START_RE.sub(_escape_line_start, line) for line in text.split("\n"))
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    lead, mark = (match.group(1), match.group(2)) if match.group(2) else match.group(3, 4)
+    return f"{lead}\\{mark}"
+
+
+def escape_title(title: str) -> str:
+    """A title shown literally on one line: markdown escaped, mentions broken."""
+    return neutralise_mentions(_escape_text(_clean_line(title)))
+
+
+def _shorten_escaped(text: str, limit: int) -> str:
+    short = _shorten(text, limit)
+    if short.endswith(ELLIPSIS):
+        head = short[: -len(ELLIPSIS)]
+        trailing = len(head) - len(head.rstrip("\\"))
+        if trailing % 2:
+            head = head[:-1]
+        short = head + ELLIPSIS
+    return short
+
+
+def _http_url(url: str | None) -> str | None:
+    if url and _HTTP_URL_RE.fullmatch(url.strip()):
+        return url.strip()
+    return None
+
+
+# -- HTML to markdown ------------------------------------------------------------------------
+
+
+class _DiscordConverter(MarkdownConverter):
+    """markdownify, told what Discord renders and what it doesn't."""
+
+    def escape(self, text: str, parent_tags: Any) -> str:
+        return _escape_text(text) if text else ""
+
+    def convert_a(self, el: Any, text: str, parent_tags: Any) -> str:
+        if "_noformat" in parent_tags:
+            return text
+        label = " ".join(text.split())
+        raw = (el.get("href") or "").strip().replace(" ", "%20")
+        href = _http_url(raw) or _mailto(raw)
+        if not label:
+            return ""
+        if href is None:
+            return text
+        if label.replace("\\", "") == href:
+            return f"<{href}>"
+        href = href.replace("(", "%28").replace(")", "%29")
+        lead = " " if text[:1].isspace() else ""
+        trail = " " if text[-1:].isspace() else ""
+        return f"{lead}[{label}]({href}){trail}"
+
+    def convert_hN(self, n: int, el: Any, text: str, parent_tags: Any) -> str:
+        # Discord's own # headings are loud in a chat: a bold line reads as a heading.
+        if "_inline" in parent_tags:
+            return text
+        text = " ".join(re.sub(r"(?<!\\)\*\*", "", text).split())
+        return f"\n\n**{text}**\n\n" if text else ""
+
+    def convert_br(self, el: Any, text: str, parent_tags: Any) -> str:
+        return " " if "_inline" in parent_tags else "\n"
+
+    def convert_pre(self, el: Any, text: str, parent_tags: Any) -> str:
+        text = text.strip("\n")
+        if not text.strip():
+            return ""
+        return "\n\n```\n" + text.replace("```", "`" + ZWSP + "``") + "\n```\n\n"
+
+    def convert_img(self, el: Any, text: str, parent_tags: Any) -> str:
+        return ""
+
+    def _drop(self, el: Any, text: str, parent_tags: Any) -> str:
+        return ""
+
+    convert_script = convert_style = convert_iframe = convert_noscript = _drop
+    convert_template = convert_object = convert_embed = convert_svg = convert_canvas = _drop
+    convert_video = convert_audio = convert_head = convert_title = convert_button = _drop
+
+
+def _mailto(href: str | None) -> str | None:
+    if href and href.strip().lower().startswith("mailto:") and " " not in href.strip():
+        return href.strip()
+    return None
+
+
+def _tidy(markdown: str) -> str:
+    lines: list[str] = []
+    in_fence = False
+    for line in markdown.split("\n"):
+        if line.startswith("```"):
+            in_fence = not in_fence
+        elif not in_fence:
+            # Dropped elements leave their neighbours' spaces behind.
+            line = re.sub(r"(?<=\S) {2,}", " ", line)
+        lines.append(line.rstrip())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n").strip()
+
+
+def html_to_markdown(html: str) -> str:
+    """Post or comment HTML as Discord markdown, with mentions broken. Never raises."""
+    converter = _DiscordConverter(
+        bullets="-",
+        wrap=True,  # HTML newlines are spaces; Discord would show them as line breaks
+        wrap_width=None,
+        escape_asterisks=False,
+        escape_underscores=False,
+    )
+    try:
+        markdown = converter.convert(html)
+    except Exception:  # parser internals and deep nesting raise many kinds: never fail a post
+        markdown = _escape_text(" ".join(html.split()))
+    return neutralise_mentions(_tidy(markdown))
+
+
+# -- cutting markdown ------------------------------------------------------------------------
+
+_PARAGRAPH, _LINE, _SENTENCE, _WORD = range(4)
+_SENTENCE_END = ".!?…"
+_SENTENCE_CLOSERS = "\"'\u201d\u2019)]*_~|"
+_LINK_RE = re.compile(r"\[(?:\\.|[^\\\]\n])*\]\([^()\s]*\)")
+_ANGLE_RE = re.compile(r"<[^\s<>]+>")
+_FENCE_LANG_LIMIT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    """What is open just before a position: emphasis markers, and a code fence's opening line."""
+
+    emphasis: tuple[str, ...]
+    fence: str | None
+
+    def closers(self) -> str:
+        if self.fence is not None:
+            return "\n```"
+        return "".join(reversed(self.emphasis))
+
+    def reopeners(self) -> str:
+        if self.fence is not None:
+            return self.fence + "\n"
+        return "".join(self.emphasis)
+
+
+@dataclass(frozen=True, slots=True)
+class _Boundary:
+    start: int  # where the piece ends
+    end: int  # where the rest begins (whitespace between is dropped)
+    kind: int
+    state: _State
+
+
+_OUTSIDE = _State((), None)
+
+
+def _scan(text: str, stop: int) -> tuple[list[_State | None], list[_Boundary]]:
+    """The state at each position up to `stop` (None where a cut is forbidden), and boundaries.
+
+    Positions inside an atom (link, code span, escape, marker run) are jumped over and stay None.
+    """
+    n = len(text)
+    stop = min(stop, n)
+    states: list[_State | None] = [None] * (stop + 1)
+    bounds: list[_Boundary] = []
+    emphasis: list[str] = []
+    fence: str | None = None
+    state = _OUTSIDE
+    blocked_until = 0
+    i = 0
+    while i <= stop:
+        if i >= blocked_until:
+            states[i] = state
+        if i == n:
+            break
+        ch = text[i]
+        line_start = i == 0 or text[i - 1] == "\n"
+        if fence is not None:
+            if line_start and text.startswith("```", i):
+                # A cut just before the closing fence would leave an empty block behind.
+                for k in (i - 1, i):
+                    if 0 <= k <= stop:
+                        states[k] = None
+                fence = None
+                state = _State(tuple(emphasis), None)
+                i += 3
+            elif ch == "\n" and states[i] is not None:
+                bounds.append(_Boundary(i, i + 1, _LINE, state))
+                i += 1
+            else:
+                i += 1
+            continue
+        if line_start and text.startswith("```", i):
+            eol = text.find("\n", i)
+            closing = text.find("```", i + 3)
+            if eol != -1 and (closing == -1 or closing > eol):
+                lang = text[i + 3 : eol].strip()
+                fence = "```" + (lang if len(lang) <= _FENCE_LANG_LIMIT else "")
+                state = _State(tuple(emphasis), fence)
+                # Not right after the opening line either: that piece would hold no code.
+                blocked_until = eol + 2
+                i = eol + 1
+                continue
+        if ch.isspace():
+            j = i
+            while j < n and text[j].isspace():
+                j += 1
+            newlines = text.count("\n", i, j)
+            k = i - 1
+            while k >= 0 and text[k] in _SENTENCE_CLOSERS:
+                k -= 1
+            if newlines >= 2:
+                kind = _PARAGRAPH
+            elif newlines:
+                kind = _LINE
+            elif k >= 0 and text[k] in _SENTENCE_END:
+                kind = _SENTENCE
+            else:
+                kind = _WORD
+            if j < n and states[i] is not None:
+                bounds.append(_Boundary(i, j, kind, state))
+            i = j
+            continue
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "`":
+            k = i
+            while k < n and text[k] == "`":
+                k += 1
+            close = re.compile(r"(?<!`)" + "`" * (k - i) + r"(?!`)").search(text, k)
+            i = close.end() if close else k
+            continue
+        atom = None
+        if ch == "[":
+            atom = _LINK_RE.match(text, i)
+        elif ch == "<":
+            atom = _ANGLE_RE.match(text, i)
+        if atom:
+            i = atom.end()
+            continue
+        if ch in "*_~|":
+            k = i
+            while k < n and text[k] == ch:
+                k += 1
+            _toggle(
+                emphasis,
+                ch,
+                k - i,
+                text[i - 1] if i else " ",
+                text[k] if k < n else " ",
+                line_start,
+            )
+            state = _State(tuple(emphasis), None)
+            i = k
+            continue
+        i += 1
+    return states, [b for b in bounds if states[b.start] is not None]
+
+
+def _toggle(
+    emphasis: list[str], ch: str, run: int, before: str, after: str, line_start: bool
+) -> None:
+    """Opens or closes the emphasis a run of `ch` marks, the way Discord reads it."""
+    if ch == "*" and line_start and after == " ":
+        return  # a list bullet
+    if ch == "_" and before.isalnum() and after.isalnum():
+        return  # snake_case
+    markers: list[str] = []
+    if ch in "*_":
+        if run >= 2:
+            markers.append(ch * 2)
+        if run % 2:
+            markers.append(ch)
+    elif run >= 2:
+        markers.append(ch * 2)
+    for marker in markers:
+        if marker in emphasis and not before.isspace():
+            emphasis.remove(marker)
+        elif marker not in emphasis and not after.isspace():
+            emphasis.append(marker)
+
+
+def _cut(text: str, limit: int, suffix: str, floor: int) -> tuple[str, str, int]:
+    """The longest good first piece of `text` (with closers and `suffix`), the rest, and how
+    much of the rest is reopened markup.
+
+    `floor` is where new content starts (after reopened markup); a piece must go past it.
+    """
+    states, bounds = _scan(text, limit)
+
+    def fits(pos: int, state: _State) -> bool:
+        return floor < pos and pos + len(state.closers()) + len(suffix) <= limit
+
+    for level in (_PARAGRAPH, _LINE, _SENTENCE, _WORD):
+        minimum = 0 if level == _WORD else limit // 2
+        for b in reversed(bounds):
+            if b.kind <= level and b.start >= minimum and fits(b.start, b.state):
+                reopen = b.state.reopeners()
+                return (
+                    text[: b.start] + b.state.closers() + suffix,
+                    reopen + text[b.end :],
+                    len(reopen),
+                )
+    # No boundary: a giant word, cut hard where no atom or grapheme is split.
+    for pos in range(min(limit, len(text)), floor, -1):
+        state = states[pos] if pos < len(states) else None
+        if state is not None and _grapheme_safe(text, pos) == pos and fits(pos, state):
+            reopen = state.reopeners()
+            return text[:pos] + state.closers() + suffix, reopen + text[pos:], len(reopen)
+    # A single atom longer than the limit: nothing left to keep whole.
+    pos = max(floor + 1, limit - len(suffix))
+    return text[:pos] + suffix, text[pos:], 0
+
+
+def excerpt(markdown: str, limit: int) -> str:
+    """`markdown` in at most `limit` characters, cut at the best boundary and ending with "…"."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    text = markdown.strip()
+    if len(text) <= limit:
+        return text
+    if limit <= len(ELLIPSIS):
+        return ELLIPSIS[:limit]
+    piece, _, _ = _cut(text, limit, ELLIPSIS, 0)
+    return piece
+
+
+def _split(text: str, limit: int) -> list[str]:
+    parts: list[str] = []
+    floor = 0
+    while len(text) > limit:
+        piece, text, floor = _cut(text, limit, "", floor)
+        parts.append(piece)
+    parts.append(text)
+    return [part.strip() for part in parts if part.strip()]
+
+
+# -- the messages ----------------------------------------------------------------------------
+
+
+def post_marker(post_id: int) -> str:
+    """The text a starter carries (in its embed footer) so its thread can be found again."""
+    return f"threadbridge post {post_id}"
+
+
+def find_post_marker(text: str | None) -> int | None:
+    """The post id in a starter's footer text, or None."""
+    match = _MARKER_RE.search(text or "")
+    return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class Starter:
+    content: str
+    embed: discord.Embed
+
+
+def render_starter(post: Post, *, excerpt_chars: int = 1500) -> Starter:
+    """The message a post's thread starts from: a link line and an embed of the post."""
+    url = _http_url(post.url)
+    embed = discord.Embed(
+        title=_shorten_escaped(escape_title(post.title), EMBED_TITLE_LIMIT) or "Untitled post",
+        url=url,
+        timestamp=post.published_at,
+    )
+    body = html_to_markdown(post.content_html)
+    if body:
+        limit = max(1, min(excerpt_chars, EMBED_DESCRIPTION_LIMIT))
+        embed.description = excerpt(body, limit)
+    author = _clean_line(post.author_name or "")
+    if author:
+        embed.set_author(name=_shorten(f"by {author}", EMBED_AUTHOR_LIMIT))
+    image = _http_url(post.image_url)
+    if image:
+        embed.set_image(url=image)
+    embed.set_footer(text=post_marker(post.id))
+    # The embed shows the link already: angle brackets keep Discord from previewing it twice.
+    content = f"New post: <{url}>" if url and len(url) < MESSAGE_LIMIT - 20 else ""
+    return Starter(content=content, embed=embed)
+
+
+@dataclass(frozen=True, slots=True)
+class ParentQuote:
+    author_name: str
+    jump_url: str | None
+    excerpt: str = ""
+
+
+# Discord refuses webhook names containing these; a look-alike letter keeps the name readable.
+_FORBIDDEN_NAME_PARTS = (
+    (re.compile("discord", re.IGNORECASE), {"i": "1", "I": "1"}),
+    (re.compile("clyde", re.IGNORECASE), {"y": "i", "Y": "I"}),
+)
+_FORBIDDEN_NAMES = frozenset({"everyone", "here"})
+
+
+def _swap_letters(swaps: dict[str, str], match: re.Match[str]) -> str:
+    return "".join(swaps.get(c, c) for c in match.group(0))
+
+
+def webhook_username(name: str) -> str:
+    """A name Discord accepts as a webhook username, as close to `name` as allowed."""
+    cleaned = _clean_line(name)
+    for pattern, swaps in _FORBIDDEN_NAME_PARTS:
+        cleaned = pattern.sub(partial(_swap_letters, swaps), cleaned)
+    if cleaned.lower() in _FORBIDDEN_NAMES:
+        cleaned = f"{cleaned} (web)"
+    return _shorten(cleaned, WEBHOOK_USERNAME_LIMIT).strip() or "Guest"
+
+
+def _quote_line(parent: ParentQuote) -> str:
+    name = _shorten_escaped(escape_title(parent.author_name) or "someone", 80)
+    line = f"> ↪ replying to **{name}**"
+    words = escape_title(parent.excerpt)
+    if words:
+        line += f": “{_shorten_escaped(words, 80)}”"
+    url = _http_url(parent.jump_url)
+    if url:
+        line += f" — {url}"
+    return line
+
+
+def render_comment(
+    body_html: str,
+    *,
+    author_name: str,
+    parent: ParentQuote | None = None,
+    limit: int = MESSAGE_LIMIT,
+) -> list[str]:
+    """The messages a web comment becomes, in order, each at most `limit` characters.
+
+    `author_name` is not shown here: the webhook posts under it (see `webhook_username`).
+    """
+    if limit < 64:
+        raise ValueError("limit must be at least 64")
+    body = html_to_markdown(body_html) or "*(empty comment)*"
+    if parent is not None:
+        body = _quote_line(parent) + "\n" + body
+    return _split(body, limit)
