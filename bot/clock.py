@@ -13,11 +13,14 @@ def to_db(moment: datetime) -> str:
     """Fixed-width UTC text, so that string order in SQLite is time order."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: attach a timezone before storing it")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat pads the year to four digits, where strftime("%Y") may not.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def from_db(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
+    """Read our own format, and the ISO-8601 variants other programs may write (UTC if naive)."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def from_db_optional(text: str | None) -> datetime | None:
