@@ -1,0 +1,64 @@
+"""`python -m bot.emulator serve`: run the emulator standalone with a ready community."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from typing import Any
+
+from .config import EmulatorConfig
+from .emulator import Emulator
+
+
+def _load_validator() -> Any:
+    # Imported lazily: spec mode needs jsonschema, plain serving must not.
+    from .spec import SpecValidator, find_spec
+
+    path = find_spec()
+    if path is None:
+        raise SystemExit("--spec: openapi.json not found (set THREADBRIDGE_DISCORD_SPEC)")
+    return SpecValidator.load(path)
+
+
+async def serve(
+    host: str, port: int, token: str | None, zlib_stream: bool, spec: bool = False
+) -> None:
+    # A long-running server keeps only the recent journal.
+    config = EmulatorConfig(honour_zlib_stream=zlib_stream, journal_limit=50_000)
+    emu = Emulator(config, validator=_load_validator() if spec else None)
+    await emu.start(host=host, port=port)
+    community = emu.seed_community(token)
+    for key, value in community.env(emu.api_base_url, emu.gateway_url).items():
+        sys.stdout.write(f"{key}={value}\n")
+    sys.stdout.flush()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await emu.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.emulator")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="run a local Discord emulator")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=0)
+    serve_cmd.add_argument("--token", default=None, help="bot token (random by default)")
+    serve_cmd.add_argument("--zlib-stream", action="store_true",
+                           help="honour compress=zlib-stream from clients")
+    serve_cmd.add_argument("--spec", action="store_true",
+                           help="check traffic against Discord's OpenAPI spec "
+                                "(problems in GET /_emulator/journal)")
+    args = parser.parse_args(argv)
+    asyncio.run(serve(args.host, args.port, args.token, args.zlib_stream, args.spec))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

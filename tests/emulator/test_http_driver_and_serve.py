@@ -1,0 +1,107 @@
+"""The /_emulator HTTP driver and the `python -m bot.emulator serve` subprocess."""
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+import discord
+
+from tests.emulator_fixtures import point_discord_at, run_client
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_http_driver_endpoints(emulator, community, connect_client):
+    received = asyncio.Queue()
+
+    class Client(discord.Client):
+        async def on_message(self, message):
+            await received.put(message.content)
+
+    intents = discord.Intents.default()
+    intents.message_content = True
+    base = f"{emulator.base_url}/_emulator"
+    async with connect_client(Client(intents=intents, guild_ready_timeout=0.05)), \
+            aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/community") as response:
+            info = await response.json()
+        assert info["guild_id"] == str(community.guild_id)
+        assert info["env"]["DISCORD_TOKEN"] == community.token
+
+        async with http.post(f"{base}/channels/{community.text_channel_id}/messages",
+                             json={"author_id": community.member_ids[1],
+                                   "content": "via http"}) as r:
+            message = await r.json()
+        assert await asyncio.wait_for(received.get(), 5) == "via http"
+
+        async with http.patch(f"{base}/messages/{message['id']}", json={"content": "edited"}) as r:
+            assert (await r.json())["content"] == "edited"
+        async with http.post(f"{base}/messages/{message['id']}/reactions",
+                             json={"user_id": community.member_ids[1], "emoji": "👍"}) as r:
+            assert (await r.json())["reactions"][0]["count"] == 1
+        async with http.get(f"{base}/channels/{community.text_channel_id}/messages") as r:
+            assert [m["content"] for m in await r.json()] == ["edited"]
+
+        async with http.post(f"{base}/forums/{community.forum_channel_id}/posts", json={
+            "author_id": community.member_ids[2], "name": "HTTP post", "content": "body",
+            "applied_tags": [community.tag_ids["idea"]],
+        }) as r:
+            post = await r.json()
+        async with http.get(f"{base}/threads",
+                            params={"parent_id": community.forum_channel_id}) as r:
+            assert [t["id"] for t in await r.json()] == [post["id"]]
+
+        async with http.post(f"{base}/commands/slash", json={
+            "channel_id": community.text_channel_id, "user_id": community.member_ids[1],
+            "name": "anything",
+        }) as r:
+            interaction = await r.json()
+        async with http.get(f"{base}/interactions/{interaction['id']}") as r:
+            assert (await r.json())["responses"] == []
+
+        async with http.post(f"{base}/guilds/{community.guild_id}/members",
+                             json={"username": "dave"}) as r:
+            assert (await r.json())["user"]["username"] == "dave"
+        async with http.delete(f"{base}/messages/{message['id']}") as r:
+            assert r.status == 200
+        async with http.get(f"{base}/journal") as r:
+            journal = await r.json()
+        assert "MESSAGE_DELETE" in journal["events"]
+        async with http.get(f"{base}/messages/1/nothing") as r:
+            assert r.status == 404
+
+
+async def test_serve_subprocess(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.emulator", "serve", "--port", "0", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        values = {}
+        while len(values) < 8:
+            line = await asyncio.wait_for(proc.stdout.readline(), 20)
+            assert line, (await proc.stderr.read()).decode()
+            key, _, value = line.decode().strip().partition("=")
+            values[key] = value
+        assert set(values) == {"DISCORD_API_BASE_URL", "DISCORD_GATEWAY_URL", "DISCORD_TOKEN",
+                               "GUILD_ID", "MIRROR_CHANNEL_ID", "DIGEST_CHANNEL_ID",
+                               "MODLOG_CHANNEL_ID", "MODERATOR_ROLE_IDS"}
+        with point_discord_at(values["DISCORD_API_BASE_URL"], values["DISCORD_GATEWAY_URL"]):
+            client = discord.Client(intents=discord.Intents.default(), guild_ready_timeout=0.05)
+            async with run_client(None, client, token=values["DISCORD_TOKEN"]):
+                guild = client.get_guild(int(values["GUILD_ID"]))
+                assert guild is not None
+                assert guild.get_channel(int(values["MIRROR_CHANNEL_ID"])).type == \
+                    discord.ChannelType.forum
+                assert guild.get_role(int(values["MODERATOR_ROLE_IDS"])) is not None
+                await guild.get_channel(int(values["MODLOG_CHANNEL_ID"])).send("logged")
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 10) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
