@@ -28,7 +28,7 @@ def _fingerprint(extras: str) -> str:
 
 
 def ensure_environment(extras: str = "") -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - tasks.py may be run by an older python3
         sys.exit(f"threadbridge needs Python 3.11 or newer, this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         print(f"creating virtual environment in {VENV}", flush=True)

@@ -8,17 +8,29 @@ import binascii
 import signal
 import sys
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
+import aiohttp
 import click
 import discord
 
 from bot import __version__
 from bot.client import Threadbridge
+from bot.discord_endpoints import point_discord_at
 from bot.log import configure_logging, get_logger
 from bot.permissions import BOT_PERMISSIONS, BOT_SCOPES
+from bot.preflight import Problem, check_online
 from bot.settings import Settings, SettingsError, load_settings
+from bot.sources.feed import FeedError, fetch_feed
+from bot.sources.models import SourcePost
+from bot.sources.wxr import WxrError, read_source
+from bot.status import collect_status
 from bot.store import Store, StoreError, read_schema_status, upgrade_database
+from bot.store.feeds import list_feeds
+from bot.store.mirrors import list_mirrors
+from bot.store.models import MirrorState
+from bot.store.posts import get_post, save_source_post
 
 T = TypeVar("T")
 
@@ -106,7 +118,12 @@ def _stop_on_signals(bot: Threadbridge) -> None:
 
 
 @cli.command("check-config")
-def check_config() -> None:
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Also log in to Discord and check the server, channels, permissions and intents.",
+)
+def check_config(online: bool) -> None:
     """Validate the settings and show them (the token stays hidden); exit 2 if any is wrong."""
     settings = _settings(discord_needed=True)
     for name, value in settings.summary().items():
@@ -118,7 +135,22 @@ def check_config() -> None:
         f"database: schema {status.current} of {status.latest}"
         + (f" ({len(status.pending)} migration(s) to apply)" if status.pending else "")
     )
+    if online:
+        problems = _run_async(_check_online(settings))
+        for problem in problems:
+            click.echo(f"problem: {problem}", err=True)
+        if problems:
+            _fail(f"{len(problems)} set-up problem(s) found", EXIT_CONFIG)
+        click.echo("Discord: server, channels, permissions and intents OK")
     click.echo("configuration OK")
+
+
+async def _check_online(settings: Settings) -> list[Problem]:
+    client = discord.Client(intents=discord.Intents.none())
+    point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
+    async with client:
+        await client.login(settings.token)
+        return await check_online(client, settings)
 
 
 @cli.group()
@@ -165,6 +197,101 @@ async def _sync_commands(settings: Settings) -> int:
     ):
         await bot.login(settings.token)
         return await bot.sync_commands()
+
+
+MAX_IMPORT_BYTES = 200 * 1024 * 1024
+
+
+@cli.command("import")
+@click.argument("source")
+@click.option(
+    "--no-threads",
+    is_flag=True,
+    help="Record the posts as already seen: they get no thread (for an old archive).",
+)
+def import_posts(source: str, no_threads: bool) -> None:
+    """Import posts from SOURCE: an RSS/Atom feed or a WordPress export (WXR), file or URL.
+
+    WordPress posts come with their approved comments and reply links. Running the same import
+    again changes nothing; posts edited since are updated. New posts get their threads when the
+    bot runs (unless --no-threads).
+    """
+    settings = _settings(discord_needed=False)
+    try:
+        if source.startswith(("http://", "https://")):
+            data = _run_async(_download_import(source))
+        else:
+            data = _read_import_file(Path(source))
+        posts = read_source(data, source_hint=source)
+    except (FeedError, WxrError, OSError) as error:
+        _fail(f"cannot import {source}: {error}")
+    summary = _run_async(_save_imported(settings, posts, mirror=not no_threads))
+    click.echo(
+        f"{len(posts)} post(s) read: {summary['new']} new, {summary['edited']} updated, "
+        f"{len(posts) - summary['new'] - summary['edited']} unchanged; "
+        f"{summary['comments']} comment(s) added"
+    )
+
+
+async def _download_import(url: str) -> bytes:
+    async with aiohttp.ClientSession() as session:
+        fetched = await fetch_feed(session, url, max_bytes=MAX_IMPORT_BYTES, timeout=120)
+    return fetched.body or b""
+
+
+def _read_import_file(path: Path) -> bytes:
+    if not path.is_file():
+        raise OSError(f"no such file: {path}")
+    if path.stat().st_size > MAX_IMPORT_BYTES:
+        raise OSError("the file is larger than 200 MB")
+    return path.read_bytes()
+
+
+async def _save_imported(
+    settings: Settings, posts: list[SourcePost], *, mirror: bool
+) -> dict[str, int]:
+    summary = {"new": 0, "edited": 0, "comments": 0}
+    async with Store.open(settings.database_path) as store:
+        with click.progressbar(posts, label="importing", file=sys.stderr) as progress:
+            for post in progress:
+                saved = await save_source_post(store, post, mirror=mirror)
+                summary["new"] += saved.created
+                summary["edited"] += saved.edited
+                summary["comments"] += saved.comments_added
+    return summary
+
+
+@cli.command("status")
+def status() -> None:
+    """Show what the store holds: posts, mirrors by state, comments, feeds and failures."""
+    settings = _settings(discord_needed=False)
+    for line in _run_async(_status_lines(settings)):
+        click.echo(line)
+
+
+async def _status_lines(settings: Settings) -> list[str]:
+    async with Store.open(settings.database_path, upgrade=False) as store:
+        snapshot = await collect_status(store)
+        troubled = await list_mirrors(store, (MirrorState.FAILED, MirrorState.BROKEN))
+        feeds = await list_feeds(store)
+        lines = [
+            f"posts: {snapshot.posts} ({snapshot.waiting_to_mirror} waiting for a thread)",
+            "mirrors: " + ", ".join(f"{s.value} {n}" for s, n in snapshot.mirrors.items()),
+            f"comments: {snapshot.comments} ({snapshot.held_comments} held for review)",
+        ]
+        for mirror in troubled:
+            post = await get_post(store, mirror.post_id)
+            title = post.title if post else "?"
+            lines.append(
+                f"{mirror.state.value}: post {mirror.post_id} {title!r}: {mirror.last_error}"
+            )
+        for feed in feeds:
+            when = feed.last_success_at.isoformat() if feed.last_success_at else "never"
+            health = (
+                f"error x{feed.consecutive_errors}: {feed.last_error}" if feed.last_error else "ok"
+            )
+            lines.append(f"feed {feed.url}: last read {when}, {health}")
+    return lines
 
 
 @cli.command("invite-url")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -12,13 +13,20 @@ from discord.ext import commands
 from bot.background import BackgroundTasks
 from bot.discord_endpoints import point_discord_at
 from bot.log import get_logger
+from bot.pacing import Pacer
+from bot.preflight import check_connected
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.meta import get_meta, set_meta
 from bot.tree import ThreadbridgeTree
 
+# Discord allows 50 requests per second per bot; staying a little under absorbs the timing
+# difference between when we send and when Discord counts.
+GLOBAL_PACE = 49
+GLOBAL_PACE_WINDOW = 1.02
+
 # Loaded in this order by setup_hook; one module per capability.
-EXTENSIONS: tuple[str, ...] = ("cogs.admin",)
+EXTENSIONS: tuple[str, ...] = ("cogs.admin", "cogs.mirror")
 
 
 def bot_intents() -> discord.Intents:
@@ -61,9 +69,23 @@ class Threadbridge(commands.Bot):
             timezone=settings.tzinfo,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600},
         )
+        self.pacer = Pacer(GLOBAL_PACE, GLOBAL_PACE_WINDOW)
+        self._pace_requests()
         self._extension_names = extensions
         self._sync_on_start = sync_on_start
         self.failed_extensions: list[str] = []
+
+    def _pace_requests(self) -> None:
+        """Every REST call of the bot waits its turn under the global limit (see bot.pacing)."""
+        unpaced = self.http.request
+
+        async def paced(route: discord.http.Route, **kwargs: Any) -> Any:
+            # Interaction callbacks are exempt from the global limit, and users are waiting.
+            if not route.path.startswith("/interactions/"):
+                await self.pacer.wait()
+            return await unpaced(route, **kwargs)
+
+        self.http.request = paced  # type: ignore[method-assign]
 
     @property
     def guild_object(self) -> discord.Object:
@@ -86,6 +108,12 @@ class Threadbridge(commands.Bot):
             self.scheduler.shutdown(wait=False)
         await self.background.cancel_all()
         await super().close()
+
+    async def on_ready(self) -> None:
+        assert self.user is not None
+        self.log.info("connected", user=self.user.id, guild=self.settings.guild_id)
+        for problem in check_connected(self, self.settings):
+            self.log.warning("set-up problem", problem=problem.what, fix=problem.fix)
 
     def command_tree_hash(self) -> str:
         """A fingerprint of the commands as Discord would receive them for our guild."""

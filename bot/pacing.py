@@ -39,6 +39,6 @@ class Pacer:
 
     async def wait(self) -> None:
         async with self._lock:
-            while (pause := self.delay()) > 0:
+            while (pause := self.delay()) > 0:  # noqa: ASYNC110 - waiting for time, not an event
                 await asyncio.sleep(pause)
             self._sent.append(self._clock())

@@ -19,6 +19,10 @@ log = get_logger("threadbridge.commands")
 UNEXPECTED = "Something went wrong on our side. It has been logged; please try again later."
 
 
+class Refusal(app_commands.CheckFailure):
+    """A permission check said no; its message tells the user why."""
+
+
 class ThreadbridgeTree(app_commands.CommandTree["Threadbridge"]):
     async def interaction_check(self, interaction: discord.Interaction[Threadbridge]) -> bool:
         # Each interaction is handled in its own task, so this context stays with this command.
@@ -44,7 +48,7 @@ def describe_error(
 ) -> str:
     """The message a user sees for an error; unexpected ones are logged, not shown."""
     original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-    if isinstance(original, UserFacingError):
+    if isinstance(original, UserFacingError | Refusal):
         return str(original)
     if isinstance(error, app_commands.TransformerError):
         return f"{error.value!r} is not a valid {error.type.name.lower().replace('_', ' ')}."

@@ -123,3 +123,95 @@ def test_invite_url_without_any_id_is_a_settings_error(tmp_path):
 )
 def test_application_id_from_token(token, expected):
     assert application_id_from_token(token) == expected
+
+
+async def test_run_connects_logs_json_and_stops_cleanly_on_sigterm(emulator, community, tmp_path):
+    import asyncio
+    import json
+    import signal
+
+    env = {
+        **{k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields},
+        **community.env(emulator.api_base_url, emulator.gateway_url),
+        "DATABASE_PATH": str(tmp_path / "run.db"),
+        "LOG_LEVEL": "DEBUG",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await emulator.wait_for_event("GUILD_CREATE", timeout=30)
+        await emulator.wait_for(
+            lambda: any(r.path.endswith("/commands") for r in emulator.journal.requests), 30
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    output = stderr.decode()
+    assert process.returncode == 0, output
+    lines = [json.loads(line) for line in output.splitlines()]
+    events = [line["event"] for line in lines]
+    assert "starting" in events and "stopped" in events
+    assert community.token not in output
+    assert (tmp_path / "run.db").exists()
+
+
+async def check_online(emulator, community, tmp_path):
+    import asyncio
+
+    env = {
+        **{k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields},
+        **community.env(emulator.api_base_url, emulator.gateway_url),
+        "DATABASE_PATH": str(tmp_path / "check.db"),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "check-config",
+        "--online",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode, stdout.decode(), stderr.decode()
+
+
+async def test_check_config_online_passes_on_a_good_setup(emulator, community, tmp_path):
+    status, stdout, stderr = await check_online(emulator, community, tmp_path)
+    assert status == 0, stderr
+    assert "server, channels, permissions and intents OK" in stdout
+
+
+async def test_check_config_online_lists_what_to_fix(emulator, community, tmp_path):
+    from bot.emulator import Perm
+
+    emulator.bot.application.flags = 0
+    emulator.modify_channel(
+        community.forum_channel_id,
+        permission_overwrites=[
+            {
+                "id": community.bot_role_id,
+                "type": 0,
+                "deny": int(Perm.MANAGE_WEBHOOKS | Perm.MANAGE_THREADS),
+            },
+        ],
+    )
+    emulator.delete_channel(community.modlog_channel_id)
+    status, _, stderr = await check_online(emulator, community, tmp_path)
+    assert status == 2
+    problems = [line for line in stderr.splitlines() if line.startswith("problem:")]
+    assert len(problems) == 3, stderr
+    assert "Message Content intent" in stderr
+    assert "Manage Threads, Manage Webhooks" in stderr
+    assert f"MODLOG_CHANNEL_ID {community.modlog_channel_id}" in stderr
+    assert "Traceback" not in stderr

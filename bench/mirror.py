@@ -1,0 +1,106 @@
+"""Benchmark: mirror 500 new posts into one forum channel through the emulator.
+
+The emulator enforces Discord's default limits (50 requests/s globally and per route). The
+script prints the time taken against the floor those limits allow, and the 429s seen.
+
+    .venv/bin/python bench/mirror.py [--posts 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.client import Threadbridge
+from bot.emulator import Emulator, EmulatorConfig
+from bot.log import configure_logging
+from bot.mirror import Mirroring
+from bot.settings import Settings
+from bot.sources.models import SourcePost
+from bot.store import Store
+from bot.store.mirrors import count_mirrors_by_state
+from bot.store.models import MirrorState
+from bot.store.posts import save_source_post
+
+
+def make_post(number: int) -> SourcePost:
+    return SourcePost(
+        source="bench",
+        external_id=f"post-{number}",
+        title=f"Post number {number}: a community discussion",
+        url=f"https://community.example/posts/{number}",
+        author_name="Editor",
+        content_html="<p>" + "A paragraph of the post. " * 40 + "</p>",
+        categories=("question",),
+        published_at=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=number),
+    )
+
+
+async def run(posts: int) -> None:
+    config = EmulatorConfig()  # Discord's default limits
+    async with Emulator(config) as emulator:
+        community = emulator.seed_community()
+        with tempfile.TemporaryDirectory() as folder:
+            settings = Settings(
+                _env_file=None,
+                **{k.lower(): v for k, v in community.env(
+                    emulator.api_base_url, emulator.gateway_url).items()},
+                database_path=Path(folder) / "bench.db",
+            )
+            async with Store.open(settings.database_path) as store:
+                for number in range(posts):
+                    await save_source_post(store, make_post(number))
+                # No mirror cog: the bench drives the mirroring itself, from the first post.
+                bot = Threadbridge(
+                    settings=settings,
+                    store=store,
+                    extensions=(),
+                    guild_ready_timeout=0.05,
+                    sync_on_start=False,
+                )
+                await bot.login(settings.token)
+                task = asyncio.create_task(bot.connect())
+                await bot.wait_until_ready()
+                mirroring = Mirroring(bot, store, channel_id=community.forum_channel_id)
+                start_requests = len(emulator.journal.requests)
+                start_429 = emulator.journal.rate_limited
+                started = time.perf_counter()
+                while (await count_mirrors_by_state(store))[MirrorState.MIRRORED] < posts:
+                    await mirroring.run_once()
+                elapsed = time.perf_counter() - started
+                run_requests = emulator.journal.requests[start_requests:]
+                requests = len(run_requests)
+                thread_creates = sum(
+                    1 for r in run_requests if r.method == "POST" and r.path.endswith("/threads")
+                )
+                limited = emulator.journal.rate_limited - start_429
+                await bot.close()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+    # The floor: the slowest of the buckets the run had to go through, its first window free.
+    route_floor = max(thread_creates / config.route_limit - 1, 0) * config.route_window
+    global_floor = max(requests / config.global_limit - 1, 0) * config.global_window
+    floor = max(route_floor, global_floor)
+    print(f"posts mirrored:          {posts}")
+    print(f"requests:                {requests} ({thread_creates} thread creations)")
+    print(f"time:                    {elapsed:.2f} s")
+    print(f"floor from rate limits:  {floor:.2f} s")
+    print(f"time / floor:            {elapsed / floor:.2f}x" if floor else "time / floor: n/a")
+    print(f"429 responses:           {limited}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=500)
+    arguments = parser.parse_args()
+    configure_logging(level="WARNING", log_format="console")
+    asyncio.run(run(arguments.posts))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Shared fixtures: the local Discord emulator and a threadbridge bot pointed at it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from bot.client import Threadbridge
+from bot.emulator import Community, Emulator
+from bot.settings import Settings
+from bot.store import Store
+
+pytest_plugins = ["tests.emulator_fixtures", "tests.site_server"]
+
+
+@pytest.fixture
+async def store(tmp_path) -> AsyncIterator[Store]:
+    async with Store.open(tmp_path / "threadbridge.db") as opened:
+        yield opened
+
+
+@pytest.fixture
+def bot_settings(emulator: Emulator, community: Community, tmp_path) -> Settings:
+    """Settings an operator would write to run threadbridge against the emulator."""
+    return Settings(
+        _env_file=None,
+        discord_token=community.token,
+        discord_api_base_url=emulator.api_base_url,
+        discord_gateway_url=emulator.gateway_url,
+        database_path=tmp_path / "threadbridge.db",
+        guild_id=community.guild_id,
+        mirror_channel_id=community.mirror_channel_id,
+        digest_channel_id=community.digest_channel_id,
+        modlog_channel_id=community.modlog_channel_id,
+        moderator_role_ids=(community.moderator_role_id,),
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_bot(settings: Settings, **options: Any) -> AsyncIterator[Threadbridge]:
+    """A started threadbridge with its own store, ready (on_ready fired); closed on exit."""
+    options.setdefault("guild_ready_timeout", 0.05)
+    async with Store.open(settings.database_path) as store:
+        bot = Threadbridge(settings=settings, store=store, **options)
+        try:
+            await bot.login(settings.token)
+        except BaseException:
+            await bot.close()
+            raise
+        task = asyncio.create_task(bot.connect(), name="threadbridge")
+        ready = asyncio.create_task(bot.wait_until_ready())
+        try:
+            done, _ = await asyncio.wait(
+                {ready, task}, timeout=10, return_when=asyncio.FIRST_COMPLETED
+            )
+            if ready not in done:
+                if task.done():
+                    task.result()  # surfaces why the bot stopped
+                raise TimeoutError("threadbridge never became ready")
+            yield bot
+        finally:
+            ready.cancel()
+            await bot.close()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+def start_bot(bot_settings: Settings) -> Callable[..., Any]:
+    """`async with start_bot(**options) as bot:` — may be entered several times (restarts)."""
+
+    def factory(settings: Settings | None = None, **options: Any) -> Any:
+        return running_bot(settings or bot_settings, **options)
+
+    return factory
