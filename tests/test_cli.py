@@ -14,13 +14,25 @@ from bot.settings import Settings
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.very-secret-signature-value"
 
 
+def clean_environment():
+    return {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+
+
+def emulator_env(emulator, community, database):
+    """The environment an operator would set to run threadbridge against the emulator."""
+    return {
+        **clean_environment(),
+        **community.env(emulator.api_base_url, emulator.gateway_url),
+        "DATABASE_PATH": str(database),
+    }
+
+
 def threadbridge(*arguments, cwd, env=None):
     """Run the CLI as an operator would: a separate process with its own environment."""
-    clean = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
     return subprocess.run(
         [sys.executable, "-m", "bot", *arguments],
         cwd=cwd,
-        env={**clean, **(env or {})},
+        env={**clean_environment(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=60,
@@ -130,12 +142,7 @@ async def test_run_connects_logs_json_and_stops_cleanly_on_sigterm(emulator, com
     import json
     import signal
 
-    env = {
-        **{k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields},
-        **community.env(emulator.api_base_url, emulator.gateway_url),
-        "DATABASE_PATH": str(tmp_path / "run.db"),
-        "LOG_LEVEL": "DEBUG",
-    }
+    env = {**emulator_env(emulator, community, tmp_path / "run.db"), "LOG_LEVEL": "DEBUG"}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -166,11 +173,7 @@ async def test_run_connects_logs_json_and_stops_cleanly_on_sigterm(emulator, com
 async def check_online(emulator, community, tmp_path):
     import asyncio
 
-    env = {
-        **{k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields},
-        **community.env(emulator.api_base_url, emulator.gateway_url),
-        "DATABASE_PATH": str(tmp_path / "check.db"),
-    }
+    env = emulator_env(emulator, community, tmp_path / "check.db")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -337,3 +337,43 @@ async def test_hostile_feed_over_http_is_mirrored_literally(
     assert len(embed["description"]) <= 4096
     assert "\\_\\_underlined\\_\\_" in embed["title"]
     assert payload["mention_everyone"] is False and payload["mention_roles"] == []
+
+
+async def test_post_edited_at_its_source_updates_starter_and_thread_name(
+    start_bot, forum_settings, forum, emulator
+):
+    async with start_bot(forum_settings, extensions=MIRROR_EXTENSIONS) as bot:
+        await save_source_post(bot.store, hostile_post(title="First title"))
+        await mirror_now(bot)
+        edited = await save_source_post(bot.store, hostile_post(title="Corrected title"))
+        assert edited.edited
+        result = await mirror_now(bot)
+        again = await mirror_now(bot)
+    assert (result.starters_refreshed, again.starters_refreshed) == (1, 0)
+    (thread,) = emulator.threads(parent_id=forum.id)
+    assert thread.name == "Corrected title"
+    assert emulator.message_payload(thread.id)["embeds"][0]["title"] == "Corrected title"
+
+
+async def test_mirror_status_lists_failures_for_admins(
+    start_bot, forum_settings, forum, emulator, community
+):
+    emulator.inject("POST", rf"/channels/{forum.id}/threads", status=403, times=1)
+    async with start_bot(forum_settings, extensions=MIRROR_EXTENSIONS) as bot:
+        saved = await save_source_post(bot.store, hostile_post())
+        await mirror_now(bot)
+        summary = emulator.run_slash_command(
+            community.text_channel_id, community.owner_id, "mirror", {}, subcommand="status"
+        )
+        one = emulator.run_slash_command(
+            community.text_channel_id,
+            community.owner_id,
+            "mirror",
+            {"post": saved.post.id},
+            subcommand="status",
+        )
+        await emulator.wait_for_response(summary)
+        await emulator.wait_for_response(one)
+    assert "failed 1" in summary.responses[0].data["content"]
+    assert "could not be mirrored" in summary.responses[0].data["content"]
+    assert "failed, 1 attempt(s)" in one.responses[0].data["content"]

@@ -329,7 +329,7 @@ def _post_from_entry(entry: Mapping[str, Any], *, source: str, base_url: str | N
         author_name=_entry_author(entry),
         content_html=content_html,
         image_url=_entry_image(entry, content_html, base_url=base_url, url=url),
-        categories=_unique(
+        categories=unique_nonempty(
             collapse_whitespace(_text(tag.get("term") or tag.get("label")))
             for tag in _dicts(_field(entry, "tags"))
         ),
@@ -344,7 +344,8 @@ def _dicts(value: object) -> list[Mapping[str, Any]]:
     return [item for item in value if isinstance(item, Mapping)]
 
 
-def _unique(values: Iterable[str]) -> tuple[str, ...]:
+def unique_nonempty(values: Iterable[str]) -> tuple[str, ...]:
+    """The non-empty values, first occurrence kept, in order."""
     kept: dict[str, None] = {}
     for value in values:
         if value:

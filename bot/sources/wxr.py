@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -145,7 +144,7 @@ def _post(
         author_name=_author_name(_text(item, f"{{{_DC_NS}}}creator"), display_names),
         content_html=content_html,
         image_url=image_url,
-        categories=_unique(
+        categories=feed.unique_nonempty(
             # Term names are stored HTML-escaped, like comment authors.
             feed.collapse_whitespace(feed.clean_text(html.unescape(category.text or "")))
             for category in item.findall("category")
@@ -160,14 +159,6 @@ def _post(
 def _author_name(login: str, display_names: dict[str, str]) -> str | None:
     name = feed.collapse_whitespace(display_names.get(login) or login)
     return name or None
-
-
-def _unique(values: Iterable[str]) -> tuple[str, ...]:
-    kept: dict[str, None] = {}
-    for value in values:
-        if value:
-            kept.setdefault(value, None)
-    return tuple(kept)
 
 
 def _comments(
