@@ -2,6 +2,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import discord
@@ -218,3 +219,44 @@ async def test_check_config_online_lists_what_to_fix(emulator, community, tmp_pa
     assert "Manage Threads, Manage Webhooks" in stderr
     assert f"MODLOG_CHANNEL_ID {community.modlog_channel_id}" in stderr
     assert "Traceback" not in stderr
+
+
+SEED_EXPORT = Path(__file__).parent / "sources" / "data" / "seed_export.xml"
+
+
+def test_import_is_idempotent_and_status_shows_it(tmp_path):
+    env = {"DATABASE_PATH": str(tmp_path / "import.db")}
+    first = threadbridge("import", str(SEED_EXPORT), cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "1 post(s) read: 1 new, 0 updated, 0 unchanged; 24 comment(s) added" in first.stdout
+    again = threadbridge("import", str(SEED_EXPORT), cwd=tmp_path, env=env)
+    assert "0 new, 0 updated, 1 unchanged; 0 comment(s) added" in again.stdout
+    status = threadbridge("status", cwd=tmp_path, env=env)
+    assert status.returncode == 0, status.stderr
+    assert "posts: 1 (1 waiting for a thread)" in status.stdout
+    assert "comments: 24" in status.stdout
+
+
+def test_import_without_threads_records_an_archive(tmp_path):
+    env = {"DATABASE_PATH": str(tmp_path / "archive.db")}
+    result = threadbridge("import", "--no-threads", str(SEED_EXPORT), cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    status = threadbridge("status", cwd=tmp_path, env=env)
+    assert "posts: 1 (0 waiting for a thread)" in status.stdout
+    assert "skipped 1" in status.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "no such file"), (b"<html>not a feed</html>", "not a feed"), (b"", "empty")],
+)
+def test_bad_import_source_is_refused_and_changes_nothing(tmp_path, content, message):
+    source = tmp_path / "source.xml"
+    if content is not None:
+        source.write_bytes(content)
+    env = {"DATABASE_PATH": str(tmp_path / "bad.db")}
+    result = threadbridge("import", str(source), cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "bad.db").exists()

@@ -1,6 +1,7 @@
 """Mirroring end to end: posts and their web comments become Discord threads, exactly once."""
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 
 from bot.clock import utcnow
 from bot.render import find_post_marker, thread_name, webhook_username
-from bot.sources.models import SourcePost
+from bot.sources.models import SourceComment, SourcePost
 from bot.sources.wxr import parse_wxr
 from bot.store.comments import list_comments, set_comment_status
 from bot.store.mirrors import get_mirror
@@ -285,8 +286,21 @@ async def test_web_comment_edits_and_removals_reach_the_thread(
                 ("<p>Edited on the site.</p>", first.id),
             )
         await set_comment_status(bot.store, second.id, CommentStatus.REMOVED, "spam")
+        later = SourceComment(
+            external_id="web-late",
+            author_name="Late Reader",
+            content_html="<p>Arrived after the thread.</p>",
+            created_at=utcnow(),
+            parent_external_id=first.external_id,
+        )
+        source = seed_post()
+        await save_source_post(bot.store, replace(source, comments=(*source.comments, later)))
         result = await mirror_now(bot)
-    assert result.comments_updated == 2
+    assert (result.comments_updated, result.comments_posted) == (2, 1)
+    newest = emulator.messages(saved_thread(emulator, forum))[-1]
+    assert newest.webhook_name == "Late Reader"
+    assert "Arrived after the thread." in newest.content
+    assert f"/{first.discord_message_id}" in newest.content.splitlines()[0]
     assert "Edited on the site." in emulator.message(first.discord_message_id).content
     assert second.discord_message_id not in {
         m.id for m in emulator.messages(saved_thread(emulator, forum))
