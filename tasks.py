@@ -22,9 +22,13 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 
-def _fingerprint(extras: str) -> str:
+def _fingerprint() -> str:
     # Reinstall when the project's dependencies change, not on every call.
-    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def _marker(extras: str) -> Path:
+    return VENV / f".installed-{extras or 'base'}"
 
 
 def ensure_environment(extras: str = "") -> None:
@@ -33,9 +37,10 @@ def ensure_environment(extras: str = "") -> None:
     if not PYTHON.exists():
         print(f"creating virtual environment in {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    marker = VENV / ".threadbridge-installed"
-    wanted = _fingerprint(extras)
-    if marker.exists() and marker.read_text() == wanted:
+    wanted = _fingerprint()
+    # An install with the test extras also serves `run`: no reinstall when switching.
+    acceptable = ["test"] if extras == "test" else ["", "test"]
+    if any(_marker(name).exists() and _marker(name).read_text() == wanted for name in acceptable):
         return
     target = f".[{extras}]" if extras else "."
     print(f"installing threadbridge{f' with {extras} extras' if extras else ''}", flush=True)
@@ -44,7 +49,7 @@ def ensure_environment(extras: str = "") -> None:
         cwd=ROOT,
         check=True,
     )
-    marker.write_text(wanted)
+    _marker(extras).write_text(wanted)
 
 
 def run(arguments: list[str]) -> int:
