@@ -391,3 +391,18 @@ async def test_mirror_status_lists_failures_for_admins(
     assert "failed 1" in summary.responses[0].data["content"]
     assert "could not be mirrored" in summary.responses[0].data["content"]
     assert "failed, 1 attempt(s)" in one.responses[0].data["content"]
+
+
+async def test_mirroring_traffic_conforms_to_discords_openapi_spec(
+    start_bot, forum_settings, forum, emulator
+):
+    from bot.emulator.spec import find_spec, load_cached
+
+    spec = find_spec()
+    if spec is None:
+        pytest.skip("Discord's OpenAPI spec (../shared/discord/api-spec) is not beside the project")
+    emulator.validator = load_cached(spec)
+    async with start_bot(forum_settings, extensions=MIRROR_EXTENSIONS) as bot:
+        await save_source_post(bot.store, seed_post())
+        await mirror_now(bot)
+    assert emulator.journal.spec_problems == []

@@ -228,7 +228,8 @@ def _command(ctx: Ctx, app: Application, raw: dict[str, Any], guild_id: int | No
         "description": description,
         "description_localizations": raw.get("description_localizations"),
         "options": raw.get("options") or [],
-        "default_member_permissions": raw.get("default_member_permissions"),
+        # Discord answers permission bitsets as strings, whatever form the request used.
+        "default_member_permissions": _bitset(raw.get("default_member_permissions")),
         "dm_permission": raw.get("dm_permission", True),
         "nsfw": bool(raw.get("nsfw", False)),
         "contexts": raw.get("contexts"),
@@ -237,6 +238,12 @@ def _command(ctx: Ctx, app: Application, raw: dict[str, Any], guild_id: int | No
     if guild_id is not None:
         command["guild_id"] = str(guild_id)
     return command
+
+
+def _bitset(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(int(value)) if str(value).isdigit() else str(value)
 
 
 def _command_map(ctx: Ctx, app: Application) -> tuple[dict[int, dict[str, Any]], int | None]:
