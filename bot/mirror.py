@@ -87,6 +87,16 @@ def jump_url(guild_id: int, channel_id: int, message_id: int) -> str:
     return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
 
 
+# What a call to Discord can fail with, short of a bug: an answer, or no answer at all.
+DISCORD_FAILURES = (discord.HTTPException, aiohttp.ClientError, TimeoutError)
+
+
+def describe_failure(error: BaseException) -> str:
+    if isinstance(error, discord.HTTPException):
+        return describe_http_error(error)
+    return f"the connection to Discord failed ({type(error).__name__})"
+
+
 def describe_http_error(error: discord.HTTPException) -> str:
     if isinstance(error, discord.Forbidden):
         return f"Discord refused: the bot is missing a permission ({error.text or error.status})"
@@ -198,14 +208,17 @@ class Mirroring:
             )
             log.info("post mirrored", thread=thread.id, reconciled=interrupted)
             result.mirrored.append(post.id)
-            await self._post_comments(channel, post, thread, result)
-        except discord.HTTPException as error:
-            await self._fail(post, mirror, describe_http_error(error), result)
-        except (aiohttp.ClientError, TimeoutError) as error:
-            reason = f"the connection to Discord failed ({type(error).__name__})"
-            await self._fail(post, mirror, reason, result)
         except MirrorError as error:
             await self._fail(post, mirror, str(error), result)
+            return
+        except DISCORD_FAILURES as error:
+            await self._fail(post, mirror, describe_failure(error), result)
+            return
+        try:
+            await self._post_comments(channel, post, thread, result)
+        except DISCORD_FAILURES as error:
+            # The thread stands; the comments still waiting are posted at the next round.
+            log.warning("comments not posted", reason=describe_failure(error))
 
     async def _fail(self, post: Post, mirror: Mirror, reason: str, result: MirrorRound) -> None:
         retry_at = utcnow() + retry_delay(mirror.attempts)
@@ -330,10 +343,8 @@ class Mirroring:
                 thread = await self._thread_by_id(mirror.thread_id)
                 if thread is not None and thread.name != thread_name(post.title):
                     await thread.edit(name=thread_name(post.title))
-            except discord.HTTPException as error:
-                log.warning(
-                    "starter not refreshed", post=post.id, reason=describe_http_error(error)
-                )
+            except DISCORD_FAILURES as error:
+                log.warning("starter not refreshed", post=post.id, reason=describe_failure(error))
                 continue
             await mark_starter_fresh(self.store, post.id)
             result.starters_refreshed += 1
@@ -372,8 +383,8 @@ class Mirroring:
             with event_context(post_id=post_id, channel_id=thread.id):
                 try:
                     await self._post_comments(channel, post, thread, result)
-                except discord.HTTPException as error:
-                    log.warning("comments not posted", reason=describe_http_error(error))
+                except DISCORD_FAILURES as error:
+                    log.warning("comments not posted", reason=describe_failure(error))
 
     async def _post_comments(
         self, channel: MirrorChannel, post: Post, thread: discord.Thread, result: MirrorRound
@@ -453,8 +464,8 @@ class Mirroring:
                 try:
                     await self._apply_change(webhook, posted)
                     result.comments_updated += 1
-                except discord.HTTPException as error:
-                    log.warning("comment change not shown", reason=describe_http_error(error))
+                except DISCORD_FAILURES as error:
+                    log.warning("comment change not shown", reason=describe_failure(error))
 
     async def _apply_change(self, webhook: discord.Webhook, posted: PostedComment) -> None:
         comment = posted.comment

@@ -406,3 +406,23 @@ async def test_mirroring_traffic_conforms_to_discords_openapi_spec(
         await save_source_post(bot.store, seed_post())
         await mirror_now(bot)
     assert emulator.journal.spec_problems == []
+
+
+async def test_comment_whose_answer_was_lost_is_not_posted_twice(
+    start_bot, forum_settings, forum, emulator
+):
+    # The first comment reaches the thread, but the bot never hears back.
+    emulator.inject("POST", r"/webhooks/\d+/[^/]+$", drop=True, after=True, times=1)
+    async with start_bot(forum_settings, extensions=MIRROR_EXTENSIONS) as bot:
+        saved = await save_source_post(bot.store, seed_post())
+        # The same round goes on with the comments still waiting, that one first.
+        first = await mirror_now(bot)
+        assert (await get_mirror(bot.store, saved.post.id)).state is MirrorState.MIRRORED
+        second = await mirror_now(bot)
+        comments = await list_comments(bot.store, saved.post.id)
+    assert (first.comments_posted, second.comments_posted) == (24, 0)
+    posted = webhook_messages(emulator, saved_thread(emulator, forum))
+    assert len(posted) == 24
+    contents = [m.content for m in posted]
+    assert len(contents) == len(set(contents)), "a comment was posted twice"
+    assert {c.discord_message_id for c in comments} <= {m.id for m in posted}
