@@ -351,6 +351,11 @@ class Mirroring:
 
     # --- web comments ----------------------------------------------------------------------
 
+    @property
+    def webhook_id(self) -> int | None:
+        """The webhook web comments are posted with, once known (the sync must skip it)."""
+        return self._webhook.id if self._webhook is not None else None
+
     async def webhook(self, channel: MirrorChannel) -> discord.Webhook:
         """The channel webhook that posts web comments under their authors' names."""
         if self._webhook is not None and self._webhook.channel_id == channel.id:

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     feed_poll_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     feed_backlog_hours: Annotated[int, Field(ge=0)] = 0
     mirror_interval_seconds: Annotated[int, Field(ge=5, le=3600)] = 60
+    sync_max_depth: Annotated[int, Field(ge=1, le=10)] = 5
+    sync_other_bots: bool = False
+    catchup_days: Annotated[int, Field(ge=0, le=3650)] = 30
 
     @field_validator("discord_token", mode="before")
     @classmethod

@@ -1,0 +1,74 @@
+"""discord.py messages and raw payloads turned into the plain shapes the sync works with."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import discord
+
+from bot.sync import IncomingAttachment, IncomingMessage, snowflake_time
+
+_DEFAULT = {discord.MessageType.default}
+_REPLY = {discord.MessageType.reply}
+
+
+def message_kind(message_type: discord.MessageType) -> Literal["default", "reply", "system"]:
+    if message_type in _DEFAULT:
+        return "default"
+    if message_type in _REPLY:
+        return "reply"
+    return "system"
+
+
+def attachment_of(attachment: discord.Attachment) -> IncomingAttachment:
+    return IncomingAttachment(
+        url=attachment.url,
+        filename=attachment.filename,
+        size=attachment.size,
+        content_type=attachment.content_type,
+    )
+
+
+def incoming_message(message: discord.Message) -> IncomingMessage:
+    reference = message.reference
+    reply_to = reference.message_id if reference is not None else None
+    author = message.author
+    return IncomingMessage(
+        message_id=message.id,
+        thread_id=message.channel.id,
+        author_id=author.id,
+        author_name=author.display_name,
+        author_is_bot=author.bot,
+        webhook_id=message.webhook_id,
+        kind=message_kind(message.type),
+        content=message.content,
+        attachments=tuple(attachment_of(a) for a in message.attachments),
+        has_stickers=bool(message.stickers),
+        reply_to=reply_to if message.type in _REPLY else None,
+        created_at=snowflake_time(message.id),
+        edited_at=message.edited_at,
+    )
+
+
+def reaction_counts(message: discord.Message) -> dict[str, int]:
+    return {str(reaction.emoji): reaction.count for reaction in message.reactions}
+
+
+def edited_content(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None] | None:
+    """Content and attachments of a MESSAGE_UPDATE payload that is a real edit, else None.
+
+    Discord also sends MESSAGE_UPDATE when it adds link previews; those carry no edited time.
+    """
+    if "content" not in data or not data.get("edited_timestamp"):
+        return None
+    attachments = data.get("attachments")
+    return str(data["content"]), attachments if isinstance(attachments, list) else None
+
+
+def attachment_from_payload(payload: dict[str, Any]) -> IncomingAttachment:
+    return IncomingAttachment(
+        url=str(payload.get("url", "")),
+        filename=str(payload.get("filename", "")),
+        size=int(payload.get("size", 0) or 0),
+        content_type=payload.get("content_type"),
+    )

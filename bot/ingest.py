@@ -1,0 +1,128 @@
+"""The one writer of synced comments: events queue up and are committed in small batches.
+
+One transaction per Discord event would cost one commit per message; grouping what arrives
+within a few milliseconds keeps ingest fast while every event is still applied in arrival order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+
+from bot.log import get_logger
+from bot.store import Store
+from bot.store.sync import BatchResult, apply_batch
+from bot.sync import SyncEvent, SyncPolicy
+
+log = get_logger("threadbridge.ingest")
+
+MAX_BATCH = 500
+GATHER_SECONDS = 0.005
+
+_Item = tuple[SyncEvent, "asyncio.Future[BatchResult] | None"]
+
+
+class SyncWriter:
+    """Applies queued sync events in batches; `apply()` waits for its events to be committed."""
+
+    def __init__(
+        self,
+        store: Store,
+        policy: Callable[[], SyncPolicy],
+        *,
+        max_batch: int = MAX_BATCH,
+        gather_seconds: float = GATHER_SECONDS,
+    ) -> None:
+        self.store = store
+        self._policy = policy
+        self._max_batch = max_batch
+        self._gather = gather_seconds
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.committed = 0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="sync-writer")
+
+    async def stop(self) -> None:
+        """Commit what is queued, then stop."""
+        if self._task is None:
+            return
+        await self._queue.join()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    def submit(self, event: SyncEvent) -> None:
+        """Queue a live event; it is committed with the next batch."""
+        self._queue.put_nowait((event, None))
+
+    async def apply(self, events: Sequence[SyncEvent]) -> BatchResult:
+        """Queue events and wait until all of them are committed (catch-up uses this)."""
+        if not events:
+            return BatchResult()
+        done: asyncio.Future[BatchResult] = asyncio.get_running_loop().create_future()
+        for event in events[:-1]:
+            self._queue.put_nowait((event, None))
+        self._queue.put_nowait((events[-1], done))
+        return await done
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            deadline = asyncio.get_running_loop().time() + self._gather
+            while len(batch) < self._max_batch:
+                remaining = deadline - asyncio.get_running_loop().time()
+                try:
+                    batch.append(
+                        self._queue.get_nowait()
+                        if remaining <= 0
+                        else await asyncio.wait_for(self._queue.get(), remaining)
+                    )
+                except (asyncio.QueueEmpty, TimeoutError):
+                    break
+            try:
+                result = await self._commit([event for event, _ in batch])
+                for _, waiter in batch:
+                    if waiter is not None and not waiter.done():
+                        waiter.set_result(result)
+            except Exception as error:  # keep the writer alive; the waiters learn why
+                for _, waiter in batch:
+                    if waiter is not None and not waiter.done():
+                        waiter.set_exception(error)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _commit(self, events: list[SyncEvent]) -> BatchResult:
+        try:
+            result = await apply_batch(self.store, events, self._policy())
+        except Exception:
+            if len(events) == 1:
+                log.exception("sync event not applied", kind=type(events[0]).__name__)
+                raise
+            # One bad event must not take the others down: apply them one by one.
+            log.warning("batch failed; applying its events one by one", events=len(events))
+            result = BatchResult()
+            for event in events:
+                with contextlib.suppress(Exception):
+                    result = merge_results(result, await self._commit([event]))
+            return result
+        self.committed += len(events)
+        return result
+
+
+def merge_results(first: BatchResult, second: BatchResult) -> BatchResult:
+    counts = {
+        field.name: getattr(first, field.name) + getattr(second, field.name)
+        for field in fields(BatchResult)
+        if field.name != "skipped"
+    }
+    skipped = dict(first.skipped)
+    for reason, count in second.skipped.items():
+        skipped[reason] = skipped.get(reason, 0) + count
+    return BatchResult(**counts, skipped=skipped)

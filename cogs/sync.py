@@ -1,0 +1,252 @@
+"""Replies in post threads become comments: live events, catch-up after downtime, /sync, and
+the members' /comments opt-out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.catchup import catch_up_thread
+from bot.client import Threadbridge
+from bot.clock import utcnow
+from bot.incoming import attachment_from_payload, edited_content, incoming_message
+from bot.ingest import SyncWriter
+from bot.log import event_context, get_logger
+from bot.permissions import is_admin
+from bot.store.mirrors import find_mirror_by_thread, record_mirror
+from bot.store.models import MirrorState
+from bot.store.sync import opt_in, opt_out, threads_to_catch_up
+from bot.sync import (
+    Created,
+    Deleted,
+    Edited,
+    ReactionChanged,
+    SyncPolicy,
+    ThreadLocked,
+)
+from bot.tree import Refusal
+
+log = get_logger("threadbridge.cogs.sync")
+
+
+class SyncCog(commands.Cog, name="sync"):
+    def __init__(self, bot: Threadbridge) -> None:
+        self.bot = bot
+        self.writer = SyncWriter(bot.store, self.policy)
+        # Threads whose history has been read in this gateway session: from then on, live
+        # messages arrive without gaps and may move the cursor.
+        self.caught_up: set[int] = set()
+        self.catching_up = False
+
+    def policy(self) -> SyncPolicy:
+        assert self.bot.user is not None
+        mirror = self.bot.get_cog("mirror")
+        webhook_id = getattr(getattr(mirror, "mirroring", None), "webhook_id", None)
+        settings = self.bot.settings
+        return SyncPolicy(
+            own_user_id=self.bot.user.id,
+            own_webhook_ids=frozenset({webhook_id} if webhook_id else ()),
+            max_depth=settings.sync_max_depth,
+            include_other_bots=settings.sync_other_bots,
+        )
+
+    async def cog_load(self) -> None:
+        self.writer.start()
+
+    async def cog_unload(self) -> None:
+        await self.writer.stop()
+
+    def _ours(self, guild_id: int | None) -> bool:
+        return guild_id == self.bot.settings.guild_id
+
+    # --- live events -----------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_connect(self) -> None:
+        # A new session: whatever happened since the last one has not been seen.
+        self.caught_up.clear()
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        self.bot.background.spawn(self.catch_up_all(), name="catch-up")
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if not isinstance(message.channel, discord.Thread) or message.guild is None:
+            return
+        if not self._ours(message.guild.id):
+            return
+        self.writer.submit(
+            Created(incoming_message(message), advance_cursor=message.channel.id in self.caught_up)
+        )
+
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        if not self._ours(payload.guild_id):
+            return
+        edit = edited_content(dict(payload.data))
+        if edit is None:
+            return
+        content, attachments = edit
+        edited_at = datetime.fromisoformat(str(payload.data.get("edited_timestamp")))
+        self.writer.submit(
+            Edited(
+                payload.message_id,
+                payload.channel_id,
+                content,
+                edited_at,
+                tuple(attachment_from_payload(a) for a in attachments)
+                if attachments is not None
+                else None,
+            )
+        )
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        if self._ours(payload.guild_id):
+            self.writer.submit(Deleted((payload.message_id,), payload.channel_id))
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        if self._ours(payload.guild_id):
+            self.writer.submit(Deleted(tuple(sorted(payload.message_ids)), payload.channel_id))
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        if self._ours(payload.guild_id):
+            self.writer.submit(
+                ReactionChanged(payload.message_id, payload.channel_id, str(payload.emoji), 1)
+            )
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        if self._ours(payload.guild_id):
+            self.writer.submit(
+                ReactionChanged(payload.message_id, payload.channel_id, str(payload.emoji), -1)
+            )
+
+    @commands.Cog.listener()
+    async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
+        if not self._ours(payload.guild_id):
+            return
+        metadata = payload.data.get("thread_metadata") or {}
+        if "locked" in metadata:
+            # Archiving alone changes nothing: only a moderator's lock closes comments.
+            self.writer.submit(ThreadLocked(payload.thread_id, bool(metadata["locked"])))
+
+    # --- catch-up --------------------------------------------------------------------------
+
+    async def catch_up_all(self, *, full: bool = False) -> int:
+        """Catch up every thread active within CATCHUP_DAYS; returns how many were read."""
+        since = utcnow() - timedelta(days=self.bot.settings.catchup_days)
+        done = 0
+        self.catching_up = True
+        try:
+            for ref in await threads_to_catch_up(self.bot.store, since):
+                with event_context(post_id=ref.post_id, channel_id=ref.thread_id):
+                    if await self.catch_up(ref.thread_id, full=full):
+                        done += 1
+        finally:
+            self.catching_up = False
+        return done
+
+    async def catch_up(self, thread_id: int, *, full: bool = False) -> bool:
+        thread = await self._thread(thread_id)
+        if thread is None:
+            return False
+        try:
+            await catch_up_thread(thread, self.bot.store, self.writer, full=full)
+        except discord.HTTPException as error:
+            log.warning("catch-up stopped", status=error.status, code=error.code)
+            return False
+        self.caught_up.add(thread_id)
+        return True
+
+    async def _thread(self, thread_id: int) -> discord.Thread | None:
+        cached = self.bot.get_channel(thread_id)
+        if isinstance(cached, discord.Thread):
+            return cached
+        try:
+            fetched = await self.bot.fetch_channel(thread_id)
+        except discord.NotFound:
+            mirror = await self._mirror_by_thread(thread_id)
+            if mirror is not None:
+                await record_mirror(
+                    self.bot.store,
+                    mirror,
+                    MirrorState.BROKEN,
+                    error="its thread no longer exists in Discord",
+                )
+            return None
+        except discord.HTTPException as error:
+            log.warning("thread unavailable for catch-up", status=error.status)
+            return None
+        return fetched if isinstance(fetched, discord.Thread) else None
+
+    async def _mirror_by_thread(self, thread_id: int) -> int | None:
+        mirror = await find_mirror_by_thread(self.bot.store, thread_id)
+        return mirror.post_id if mirror else None
+
+    # --- commands ---------------------------------------------------------------------------
+
+    sync_group = app_commands.Group(
+        name="sync",
+        description="Reconcile comments with Discord",
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
+
+    @sync_group.command(name="thread", description="Re-read a post thread completely")
+    @app_commands.describe(thread="The post thread to reconcile (default: this one)")
+    async def sync_thread(
+        self, interaction: discord.Interaction[Threadbridge], thread: discord.Thread | None = None
+    ) -> None:
+        if not is_admin(interaction.user):
+            raise Refusal("Only admins (Manage Server) can reconcile threads.")
+        target = thread or interaction.channel
+        if not isinstance(target, discord.Thread):
+            raise Refusal("Run this inside a post thread, or choose one.")
+        mirror = await self._mirror_by_thread(target.id)
+        if mirror is None:
+            raise Refusal("That thread is not the thread of a post.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        thread_object = await self._thread(target.id)
+        if thread_object is None:
+            await interaction.followup.send("That thread no longer exists.", ephemeral=True)
+            return
+        result = await catch_up_thread(thread_object, self.bot.store, self.writer, full=True)
+        self.caught_up.add(target.id)
+        await interaction.followup.send(
+            f"Reconciled: {result.read} message(s) read, {result.created} new comment(s), "
+            f"{result.edited} edit(s), {result.deleted} deletion(s).",
+            ephemeral=True,
+        )
+
+    comments_group = app_commands.Group(
+        name="comments", description="Your comments on the community's site", guild_only=True
+    )
+
+    @comments_group.command(
+        name="opt-out", description="Stop keeping your messages as comments, and remove them"
+    )
+    async def comments_opt_out(self, interaction: discord.Interaction[Threadbridge]) -> None:
+        removed = await opt_out(self.bot.store, interaction.user.id)
+        await interaction.response.send_message(
+            f"Done: from now on your messages in post threads are not kept, and your "
+            f"{removed} stored comment(s) were removed. `/comments opt-in` undoes this.",
+            ephemeral=True,
+        )
+
+    @comments_group.command(name="opt-in", description="Keep your new messages as comments again")
+    async def comments_opt_in(self, interaction: discord.Interaction[Threadbridge]) -> None:
+        await opt_in(self.bot.store, interaction.user.id)
+        await interaction.response.send_message(
+            "Done: your new messages in post threads are kept as comments again.", ephemeral=True
+        )
+
+
+async def setup(bot: Threadbridge) -> None:
+    await bot.add_cog(SyncCog(bot))
