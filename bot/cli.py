@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import json
 import signal
 import sys
 from collections.abc import Coroutine
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -16,8 +18,11 @@ import click
 import discord
 
 from bot import __version__
+from bot.catchup import catch_up_thread
 from bot.client import Threadbridge
+from bot.clock import utcnow
 from bot.discord_endpoints import point_discord_at
+from bot.ingest import SyncWriter
 from bot.log import configure_logging, get_logger
 from bot.permissions import BOT_PERMISSIONS, BOT_SCOPES
 from bot.preflight import Problem, check_online
@@ -28,11 +33,15 @@ from bot.sources.wxr import WxrError, read_source
 from bot.status import collect_status
 from bot.store import Store, StoreError, read_schema_status, upgrade_database
 from bot.store.feeds import list_feeds
-from bot.store.mirrors import list_mirrors
+from bot.store.mirrors import get_mirror, list_mirrors
 from bot.store.models import MirrorState
 from bot.store.posts import get_post, save_source_post
+from bot.store.sync import MirrorRef, export_posts, threads_to_catch_up
+from bot.sync import SyncPolicy
 
 T = TypeVar("T")
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 EXIT_CONFIG = 2  # settings missing or invalid, or refused by Discord
 EXIT_FAILURE = 1
@@ -292,6 +301,102 @@ async def _status_lines(settings: Settings) -> list[str]:
             )
             lines.append(f"feed {feed.url}: last read {when}, {health}")
     return lines
+
+
+@cli.command("sync")
+@click.option("--post", "post_id", type=click.IntRange(min=1), help="Only this post's thread.")
+@click.option("--full", is_flag=True, help="Re-read whole threads, not just what is new.")
+def sync(post_id: int | None, full: bool) -> None:
+    """Reconcile stored comments with the post threads in Discord.
+
+    Without --full, reads what was written since the last sync in threads active within
+    CATCHUP_DAYS (as the bot does at start); with --full, every mirrored thread completely.
+    """
+    settings = _settings(discord_needed=True)
+    read, created, edited, deleted, threads = _run_async(_sync_threads(settings, post_id, full))
+    click.echo(
+        f"{threads} thread(s) synced: {read} message(s) read, {created} new comment(s), "
+        f"{edited} edit(s), {deleted} deletion(s)"
+    )
+
+
+async def _sync_threads(
+    settings: Settings, post_id: int | None, full: bool
+) -> tuple[int, int, int, int, int]:
+    client = discord.Client(intents=discord.Intents.none())
+    point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
+    async with Store.open(settings.database_path) as store, client:
+        refs = await _threads_to_sync(store, settings, post_id, full)
+        await client.login(settings.token)
+        assert client.user is not None
+        policy = SyncPolicy(
+            own_user_id=client.user.id,
+            own_webhook_ids=await _own_webhook_ids(client, settings),
+            max_depth=settings.sync_max_depth,
+            include_other_bots=settings.sync_other_bots,
+        )
+        writer = SyncWriter(store, lambda: policy)
+        writer.start()
+        totals = [0, 0, 0, 0, 0]
+        try:
+            with click.progressbar(refs, label="syncing threads", file=sys.stderr) as progress:
+                for ref in progress:
+                    try:
+                        thread = await client.fetch_channel(ref.thread_id)
+                    except discord.NotFound:
+                        click.echo(f"post {ref.post_id}: its thread no longer exists", err=True)
+                        continue
+                    if not isinstance(thread, discord.Thread):
+                        continue
+                    done = await catch_up_thread(thread, store, writer, full=full)
+                    for index, value in enumerate(
+                        (done.read, done.created, done.edited, done.deleted, 1)
+                    ):
+                        totals[index] += value
+        finally:
+            await writer.stop()
+    return totals[0], totals[1], totals[2], totals[3], totals[4]
+
+
+async def _threads_to_sync(
+    store: Store, settings: Settings, post_id: int | None, full: bool
+) -> list[MirrorRef]:
+    if post_id is not None:
+        mirror = await get_mirror(store, post_id)
+        if mirror is None or mirror.thread_id is None:
+            raise StoreError(f"post {post_id} has no thread to sync")
+        return [MirrorRef(post_id, mirror.thread_id, mirror.sync_cursor)]
+    since = EPOCH if full else utcnow() - timedelta(days=settings.catchup_days)
+    return await threads_to_catch_up(store, since)
+
+
+async def _own_webhook_ids(client: discord.Client, settings: Settings) -> frozenset[int]:
+    assert settings.mirror_channel_id is not None and client.user is not None
+    try:
+        channel = await client.fetch_channel(settings.mirror_channel_id)
+        hooks = await channel.webhooks() if hasattr(channel, "webhooks") else []
+    except discord.HTTPException:
+        return frozenset()
+    return frozenset(
+        hook.id for hook in hooks if hook.user is not None and hook.user.id == client.user.id
+    )
+
+
+@cli.command("export")
+@click.option("--post", "post_id", type=click.IntRange(min=1), help="Only this post.")
+def export(post_id: int | None) -> None:
+    """Write posts and their comments, as reply trees, to stdout as JSON."""
+    settings = _settings(discord_needed=False)
+    try:
+        posts = _run_async(_export(settings, post_id))
+    except LookupError:
+        _fail(f"there is no post {post_id}")
+    click.echo(json.dumps(posts, ensure_ascii=False, indent=2))
+
+
+async def _export(settings: Settings, post_id: int | None) -> list[dict[str, Any]]:
+    async with Store.open(settings.database_path, upgrade=False) as store:
+        return await export_posts(store, post_id)
 
 
 @cli.command("invite-url")

@@ -260,3 +260,68 @@ def test_bad_import_source_is_refused_and_changes_nothing(tmp_path, content, mes
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "bad.db").exists()
+
+
+async def run_cli(*arguments, env, cwd):
+    import asyncio
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *arguments,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode, stdout.decode(), stderr.decode()
+
+
+async def test_sync_and_export_commands(start_bot, bot_settings, emulator, community, tmp_path):
+    import json
+
+    from bot.sources.wxr import parse_wxr
+    from bot.store.mirrors import get_mirror
+    from bot.store.posts import save_source_post
+
+    (source,) = parse_wxr(SEED_EXPORT.read_bytes())
+    async with start_bot(extensions=("cogs.admin", "cogs.mirror")) as bot:
+        saved = await save_source_post(bot.store, source)
+        await bot.get_cog("mirror").mirroring.run_once()
+        thread_id = (await get_mirror(bot.store, saved.post.id)).thread_id
+    alice, bob = [m for m in community.member_ids if m != community.moderator_id][:2]
+    question = emulator.send_message(thread_id, alice, "Where can I watch it?")
+    answer = emulator.send_message(thread_id, bob, "On Vimeo.", reply_to=question.id)
+    env = emulator_env(emulator, community, bot_settings.database_path)
+
+    status, stdout, stderr = await run_cli(
+        "sync", "--post", str(saved.post.id), env=env, cwd=tmp_path
+    )
+    assert status == 0, stderr
+    assert "1 thread(s) synced" in stdout and "2 new comment(s)" in stdout
+    status, stdout, stderr = await run_cli("sync", "--full", env=env, cwd=tmp_path)
+    assert status == 0, stderr
+    assert "0 new comment(s)" in stdout
+
+    status, stdout, stderr = await run_cli(
+        "export", "--post", str(saved.post.id), env=env, cwd=tmp_path
+    )
+    assert status == 0, stderr
+    (post,) = json.loads(stdout)
+    assert post["title"] == source.title and post["thread_id"] == str(thread_id)
+    discord_nodes = [c for c in post["comments"] if c["source"] == "discord"]
+    (node,) = discord_nodes
+    assert (node["author"], node["body"], node["discord_message_id"]) == (
+        "alice",
+        "Where can I watch it?",
+        str(question.id),
+    )
+    assert node["replies"][0]["discord_message_id"] == str(answer.id)
+    assert len([c for c in post["comments"] if c["source"] == "web"]) == 22  # top-level ones
+    for key in ("id", "author_id", "status", "created_at", "edited_at", "attachments", "reactions"):
+        assert key in node
+
+    status, _, stderr = await run_cli("export", "--post", "999", env=env, cwd=tmp_path)
+    assert status == 1 and "there is no post 999" in stderr
