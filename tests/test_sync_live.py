@@ -160,3 +160,41 @@ async def test_opt_out_removes_and_stops_storing(start_bot, emulator, members, c
     removed = next(c for c in comments if c.author_id != comments[-1].author_id)
     assert removed.body == "" and removed.status.value == "deleted"
     assert comments[-1].body == "someone else"
+
+
+async def test_a_new_session_catches_up_what_the_old_one_missed(start_bot, emulator, members):
+    async with start_bot(extensions=ALL) as bot:
+        post_id, thread_id = await mirrored(bot, hostile_post())
+        emulator.send_message(thread_id, members[0], "seen live")
+        await eventually(lambda: _when(discord_comments(bot.store, post_id), lambda c: len(c) == 1))
+        # The session ends without a resume; replies written meanwhile never arrive live.
+        emulator.gateway_invalidate(resumable=False)
+        missed = [emulator.send_message(thread_id, members[1], f"while away {i}") for i in range(3)]
+        await eventually(
+            lambda: _when(discord_comments(bot.store, post_id), lambda c: len(c) == 4), 20
+        )
+        stored = {c.discord_message_id for c in await discord_comments(bot.store, post_id)}
+    assert {m.id for m in missed} <= stored
+    # They came from history, read after the new session's READY.
+    assert len(emulator.journal.events_named("READY")) == 2
+
+
+async def test_sync_thread_command_reconciles_for_admins(start_bot, emulator, members, community):
+    async with start_bot(extensions=ALL) as bot:
+        post_id, thread_id = await mirrored(bot, hostile_post())
+        emulator.send_message(thread_id, members[0], "hello")
+        await eventually(lambda: _when(discord_comments(bot.store, post_id), lambda c: len(c) == 1))
+        refused = emulator.run_slash_command(thread_id, members[0], "sync", {}, subcommand="thread")
+        allowed = emulator.run_slash_command(
+            thread_id, community.owner_id, "sync", {}, subcommand="thread"
+        )
+        await emulator.wait_for_response(refused)
+        await emulator.wait_for_response(allowed, count=2)
+    assert "Only admins" in refused.responses[0].data["content"]
+    # The starter and the reply are read; the reply was already stored.
+    assert (
+        allowed.responses[-1]
+        .data["content"]
+        .startswith("Reconciled: 2 message(s) read, 0 new comment(s)")
+    )
+    assert allowed.responses[-1].ephemeral
