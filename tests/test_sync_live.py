@@ -198,3 +198,38 @@ async def test_sync_thread_command_reconciles_for_admins(start_bot, emulator, me
         .startswith("Reconciled: 2 message(s) read, 0 new comment(s)")
     )
     assert allowed.responses[-1].ephemeral
+
+
+async def test_bulk_delete_unlock_and_replies_in_archived_threads(start_bot, emulator, members):
+    alice = members[0]
+    async with start_bot(extensions=ALL) as bot:
+        post_id, thread_id = await mirrored(bot, hostile_post())
+        first = emulator.send_message(thread_id, alice, "one")
+        second = emulator.send_message(thread_id, alice, "two")
+        await eventually(
+            lambda: _when(discord_comments(bot.store, post_id), lambda c: len(c) == 2)
+        )
+        emulator.bulk_delete(thread_id, [first.id, second.id])
+        emulator.archive_thread(thread_id, locked=True)
+
+        async def deleted_and_closed():
+            comments = await discord_comments(bot.store, post_id)
+            post = await get_post(bot.store, post_id)
+            return post.comments_closed and all(c.status.value == "deleted" for c in comments)
+
+        await eventually(deleted_and_closed)
+        emulator.modify_channel(thread_id, locked=False, archived=False)
+        await eventually(lambda: _reopened(bot.store, post_id))
+        # Archived by inactivity only: nothing closes, and a new reply brings it back.
+        emulator.archive_thread(thread_id)
+        later = emulator.send_message(thread_id, alice, "after the archive")
+        comments = await eventually(
+            lambda: _when(discord_comments(bot.store, post_id), lambda c: len(c) == 3)
+        )
+        post = await get_post(bot.store, post_id)
+    assert comments[-1].discord_message_id == later.id
+    assert not post.comments_closed
+
+
+async def _reopened(store, post_id):
+    return not (await get_post(store, post_id)).comments_closed
