@@ -57,6 +57,7 @@ NO_MENTIONS = discord.AllowedMentions.none()
 MAX_APPLIED_TAGS = 5
 # How far back a reconciliation looks for a starter or a comment it may have posted.
 RECONCILE_HISTORY = 200
+PAGE_OF_POSTS = 50
 
 log = get_logger("threadbridge.mirror")
 
@@ -153,9 +154,20 @@ class Mirroring:
         async with self._lock:
             result = MirrorRound()
             channel = await self.channel()
-            for post, mirror in await posts_to_mirror(self.store, now or utcnow()):
-                with event_context(post_id=post.id, channel_id=channel.id):
-                    await self._mirror_one(channel, post, mirror, result)
+            # Page through the waiting posts: each is mirrored or failed (and then waits for its
+            # retry time), so a page never comes back and a large import empties in one round.
+            tried: set[int] = set()
+            while page := [
+                (post, mirror)
+                for post, mirror in await posts_to_mirror(
+                    self.store, now or utcnow(), limit=len(tried) + PAGE_OF_POSTS
+                )
+                if post.id not in tried
+            ]:
+                for post, mirror in page:
+                    tried.add(post.id)
+                    with event_context(post_id=post.id, channel_id=channel.id):
+                        await self._mirror_one(channel, post, mirror, result)
             await self._refresh_stale_starters(channel, result)
             await self._apply_comment_changes(channel, result)
             await self._post_missing_comments(channel, result)

@@ -426,3 +426,23 @@ async def test_comment_whose_answer_was_lost_is_not_posted_twice(
     contents = [m.content for m in posted]
     assert len(contents) == len(set(contents)), "a comment was posted twice"
     assert {c.discord_message_id for c in comments} <= {m.id for m in posted}
+
+
+async def test_one_round_mirrors_more_than_a_page_in_order(
+    start_bot, forum_settings, forum, emulator
+):
+    count = 60  # more than one page of waiting posts
+    async with start_bot(forum_settings, extensions=MIRROR_EXTENSIONS) as bot:
+        for number in range(count):
+            await save_source_post(
+                bot.store,
+                hostile_post(
+                    external_id=f"p{number}",
+                    title=f"Post {number}",
+                    published_at=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=number),
+                ),
+            )
+        result = await mirror_now(bot)
+    assert len(result.mirrored) == count
+    threads = sorted(emulator.threads(parent_id=forum.id), key=lambda t: t.id)
+    assert [t.name for t in threads] == [f"Post {n}" for n in range(count)]
