@@ -206,9 +206,7 @@ async def test_bulk_delete_unlock_and_replies_in_archived_threads(start_bot, emu
         post_id, thread_id = await mirrored(bot, hostile_post())
         first = emulator.send_message(thread_id, alice, "one")
         second = emulator.send_message(thread_id, alice, "two")
-        await eventually(
-            lambda: _when(discord_comments(bot.store, post_id), lambda c: len(c) == 2)
-        )
+        await eventually(lambda: _when(discord_comments(bot.store, post_id), lambda c: len(c) == 2))
         emulator.bulk_delete(thread_id, [first.id, second.id])
         emulator.archive_thread(thread_id, locked=True)
 
@@ -233,3 +231,27 @@ async def test_bulk_delete_unlock_and_replies_in_archived_threads(start_bot, emu
 
 async def _reopened(store, post_id):
     return not (await get_post(store, post_id)).comments_closed
+
+
+async def test_live_edit_while_catch_up_holds_an_older_copy(start_bot, emulator, members):
+    from bot.store.comments import find_comment_by_message
+
+    alice = members[0]
+    async with start_bot(extensions=ALL) as bot:
+        _, thread_id = await mirrored(bot, hostile_post())
+    written = [emulator.send_message(thread_id, alice, f"v1 {i}") for i in range(5)]
+    # The first history page is computed, then its answer is held back, as when in flight;
+    # meanwhile the member edits a message on that page.
+    emulator.inject("GET", rf"/channels/{thread_id}/messages", delay=0.5, after=True)
+    async with start_bot(extensions=ALL) as bot:
+        await emulator.wait_for_request("GET", rf"/channels/{thread_id}/messages", timeout=10)
+        emulator.edit_message(written[2].id, "v2 edited")
+        await eventually(lambda: find_comment_by_message(bot.store, written[4].id))
+        comment = await eventually(
+            lambda: _when(
+                find_comment_by_message(bot.store, written[2].id),
+                lambda c: c is not None and c.body == "v2 edited",
+            )
+        )
+        revisions = await list_revisions(bot.store, comment.id)
+    assert revisions == ["v1 2"]

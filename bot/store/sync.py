@@ -242,7 +242,53 @@ async def _create(db: aiosqlite.Connection, post_id: int, event: Created, batch:
     )
     if known["has_orphans"]:
         await _adopt_orphans(db, post_id, message.message_id, batch.policy.max_depth)
+    await _apply_early_edit(db, post_id, message.message_id)
     return "created"
+
+
+async def _keep_early_edit(db: aiosqlite.Connection, event: Edited) -> None:
+    """An edit of a message not stored yet: catch-up may be holding an older copy of it in a
+    history page. Keep the newest such edit until the message arrives."""
+    attachments = None if event.attachments is None else _attachments_json(event.attachments)
+    await db.execute(
+        """
+        INSERT INTO early_edits (message_id, thread_id, content, edited_at, attachments)
+        VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (message_id) DO UPDATE SET
+            content = excluded.content, edited_at = excluded.edited_at,
+            attachments = excluded.attachments
+        WHERE excluded.edited_at > early_edits.edited_at
+        """,
+        (event.message_id, event.thread_id, event.content, to_db(event.edited_at), attachments),
+    )
+
+
+async def _apply_early_edit(db: aiosqlite.Connection, post_id: int, message_id: int) -> None:
+    rows = list(
+        await db.execute_fetchall(
+            "DELETE FROM early_edits WHERE message_id = ? RETURNING *", (message_id,)
+        )
+    )
+    if not rows:
+        return
+    early = rows[0]
+    attachments = (
+        None
+        if early["attachments"] is None
+        else tuple(IncomingAttachment(**a) for a in json.loads(early["attachments"]))
+    )
+    # _edit keeps whichever is newer: the stored copy's edit or this one.
+    await _edit(
+        db,
+        post_id,
+        Edited(
+            message_id,
+            early["thread_id"],
+            early["content"],
+            from_db(early["edited_at"]),
+            attachments,
+        ),
+    )
 
 
 async def _parent_for(
@@ -332,8 +378,11 @@ async def _edit(db: aiosqlite.Connection, post_id: int, event: Edited) -> str:
         )
     )
     row = rows[0] if rows else None
+    if row is None:
+        await _keep_early_edit(db, event)
+        return "unknown"
     # Deleted covers opted-out authors too: an edit must not bring their words back.
-    if row is None or row["status"] == "deleted":
+    if row["status"] == "deleted":
         return "unknown"
     previous_edit = from_db_optional(row["edited_at"])
     if previous_edit is not None and event.edited_at < previous_edit:
