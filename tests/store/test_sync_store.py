@@ -621,12 +621,28 @@ async def test_messages_deleted_while_offline_are_found_in_the_window(store, pos
 # Out of order
 
 
-async def test_edit_before_create_is_ignored_and_the_create_stores_the_message(store, post_id):
+async def test_edit_before_create_is_kept_and_applied_when_the_message_arrives(store, post_id):
+    # Catch-up read an older copy of the message; the live edit overtook it.
     result = await apply_batch(
         store, [Edited(sid(1), THREAD, "edited", T0), Created(msg(1, "original"))], POLICY
     )
     assert (result.unknown, result.created) == (1, 1)
-    assert (await by_message(store, 1)).body == "original"
+    comment = await by_message(store, 1)
+    assert comment.body == "edited"
+    assert await list_revisions(store, comment.id) == ["original"]
+
+
+async def test_an_early_edit_older_than_the_stored_copy_changes_nothing(store, post_id):
+    later = T0 + timedelta(minutes=5)
+    await apply_batch(
+        store,
+        [
+            Edited(sid(1), THREAD, "stale edit", T0),
+            Created(msg(1, "newer text", edited_at=later)),
+        ],
+        POLICY,
+    )
+    assert (await by_message(store, 1)).body == "newer text"
 
 
 async def test_a_creation_arriving_after_its_deletion_does_not_resurrect_it(store, post_id):
