@@ -9,9 +9,10 @@ import json
 import signal
 import sys
 from collections.abc import Coroutine
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import click
@@ -21,6 +22,15 @@ from bot import __version__
 from bot.catchup import catch_up_thread
 from bot.client import Threadbridge
 from bot.clock import utcnow
+from bot.digest import (
+    DigestContent,
+    Period,
+    build_digest,
+    digest_json,
+    digest_text,
+    last_complete_period,
+    previous,
+)
 from bot.discord_endpoints import point_discord_at
 from bot.ingest import SyncWriter
 from bot.log import configure_logging, get_logger
@@ -397,6 +407,56 @@ def export(post_id: int | None) -> None:
 async def _export(settings: Settings, post_id: int | None) -> list[dict[str, Any]]:
     async with Store.open(settings.database_path, upgrade=False) as store:
         return await export_posts(store, post_id)
+
+
+@cli.command("digest")
+@click.option(
+    "--period",
+    default="last",
+    show_default=True,
+    help="last (the last complete week), previous (the week before), or a date YYYY-MM-DD "
+    "within the week to show.",
+)
+@click.option(
+    "--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def digest(period: str, output: str) -> None:
+    """Show the weekly digest the admins receive, as text or JSON."""
+    settings = _settings(discord_needed=False)
+    try:
+        chosen = choose_period(period, now=utcnow(), tz=settings.tzinfo)
+    except ValueError as error:
+        _fail(str(error), EXIT_CONFIG)
+    content = _run_async(_build_digest(settings, chosen))
+    if output == "json":
+        click.echo(json.dumps(digest_json(content), ensure_ascii=False, indent=2))
+    else:
+        click.echo(digest_text(content))
+
+
+def choose_period(text: str, *, now: datetime, tz: ZoneInfo) -> Period:
+    """The digest period an operator names: last, previous, or a day within it."""
+    period = last_complete_period(now, tz)
+    if text == "last":
+        return period
+    if text == "previous":
+        return previous(period)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"--period {text!r}: use last, previous, or a date such as 2026-11-16"
+        ) from None
+    if day >= period.end.date():
+        raise ValueError(f"the week of {day} is not complete yet")
+    while day < period.start.date():
+        period = previous(period)
+    return period
+
+
+async def _build_digest(settings: Settings, period: Period) -> DigestContent:
+    async with Store.open(settings.database_path, upgrade=False) as store:
+        return await build_digest(store, period, guild_id=settings.guild_id or 0)
 
 
 @cli.command("invite-url")

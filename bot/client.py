@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -11,6 +13,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
 from bot.background import BackgroundTasks
+from bot.clock import utcnow
 from bot.discord_endpoints import point_discord_at
 from bot.log import get_logger
 from bot.pacing import Pacer
@@ -26,7 +29,7 @@ GLOBAL_PACE = 49
 GLOBAL_PACE_WINDOW = 1.02
 
 # Loaded in this order by setup_hook; one module per capability.
-EXTENSIONS: tuple[str, ...] = ("cogs.admin", "cogs.mirror", "cogs.sync")
+EXTENSIONS: tuple[str, ...] = ("cogs.admin", "cogs.mirror", "cogs.sync", "cogs.digest")
 
 
 def bot_intents() -> discord.Intents:
@@ -48,6 +51,7 @@ class Threadbridge(commands.Bot):
         extensions: tuple[str, ...] = EXTENSIONS,
         guild_ready_timeout: float = 2.0,
         sync_on_start: bool = True,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
         intents = bot_intents()
@@ -63,6 +67,8 @@ class Threadbridge(commands.Bot):
         )
         self.settings = settings
         self.store = store
+        # Scheduled work asks this for the time, so tests can move it without waiting.
+        self.clock = clock
         self.log = get_logger("threadbridge.bot")
         self.background = BackgroundTasks(self.log)
         self.scheduler = AsyncIOScheduler(

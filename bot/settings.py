@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     sync_max_depth: Annotated[int, Field(ge=1, le=10)] = 5
     sync_other_bots: bool = False
     catchup_days: Annotated[int, Field(ge=0, le=3650)] = 30
+    digest_schedule: str = "0 9 * * mon"
 
     @field_validator("discord_token", mode="before")
     @classmethod
@@ -150,6 +151,20 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
                 f"unknown time zone {value!r}; use an IANA name such as Europe/Paris or UTC"
+            ) from None
+        return value
+
+    @field_validator("digest_schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as error:
+            raise ValueError(
+                f"{value!r} is not a cron schedule (minute hour day month weekday, "
+                f"e.g. '0 9 * * mon'): {error}"
             ) from None
         return value
 

@@ -325,3 +325,32 @@ async def test_sync_and_export_commands(start_bot, bot_settings, emulator, commu
 
     status, _, stderr = await run_cli("export", "--post", "999", env=env, cwd=tmp_path)
     assert status == 1 and "there is no post 999" in stderr
+
+
+def test_digest_command_text_and_json(tmp_path):
+    import json
+
+    env = {"DATABASE_PATH": str(tmp_path / "digest.db"), "TIMEZONE": "Europe/Paris"}
+    threadbridge("import", str(SEED_EXPORT), cwd=tmp_path, env=env)
+    # The seed post went up on Tuesday 10 March 2015, and its comments followed that week.
+    text = threadbridge("digest", "--period", "2015-03-11", cwd=tmp_path, env=env)
+    assert text.returncode == 0, text.stderr
+    assert "Ai WeiWei: Still Not Sorry" in text.stdout
+    as_json = threadbridge(
+        "digest", "--period", "2015-03-11", "--format", "json", cwd=tmp_path, env=env
+    )
+    assert as_json.returncode == 0, as_json.stderr
+    data = json.loads(as_json.stdout)
+    assert data["period"]["start"].startswith("2015-03-09")
+    assert data["comments"] > 0 and len(data["new_posts"]) == 1
+    quiet = threadbridge("digest", cwd=tmp_path, env=env)
+    assert quiet.returncode == 0 and "quiet week" in quiet.stdout.lower()
+
+
+@pytest.mark.parametrize("period", ["tomorrow", "2999-01-01"])
+def test_digest_command_refuses_a_bad_period(tmp_path, period):
+    result = threadbridge(
+        "digest", "--period", period, cwd=tmp_path, env={"DATABASE_PATH": str(tmp_path / "d.db")}
+    )
+    assert result.returncode == 2
+    assert "--period" in result.stderr or "not complete" in result.stderr
