@@ -7,6 +7,7 @@ stopped. Then a recent window is re-read to catch edits and deletions of older m
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ from bot.incoming import incoming_message, reaction_counts
 from bot.ingest import SyncWriter
 from bot.log import get_logger
 from bot.store import Store
-from bot.store.sync import cursor_of, stored_message_ids
+from bot.store.sync import BatchResult, cursor_of, stored_message_ids
 from bot.sync import Created, Deleted, Edited, ReactionsSet, SyncEvent, reconcile_window
 
 log = get_logger("threadbridge.catchup")
@@ -52,22 +53,31 @@ async def catch_up_thread(
     upper = discord.utils.time_snowflake(utcnow() - CLOCK_MARGIN)
     after = discord.Object(cursor) if cursor is not None else None
     seen: set[int] = set()
-    created = edited = 0
+    # Pages are committed in order by the writer while the next one is fetched: each commit
+    # moves the cursor only over its own rows.
+    commits: list[asyncio.Future[BatchResult]] = []
     page: list[SyncEvent] = []
+    # Where the thread stood when this session saw it: anything newer arrives live, so reading
+    # stops there rather than asking for one more, empty, page.
+    newest = thread.last_message_id
     async for message in thread.history(limit=None, after=after, oldest_first=True):
         seen.add(message.id)
         page.extend(_events_for(message, thread.id, advance=True))
+        if newest is not None and message.id >= newest:
+            break
         if len(page) >= PAGE:
-            result = await writer.apply(page)
-            created, edited, page = created + result.created, edited + result.edited, []
-    result = await writer.apply(page)
-    created, edited = created + result.created, edited + result.edited
+            commits.append(writer.enqueue(page))
+            page = []
+    commits.append(writer.enqueue(page))
+    results = await asyncio.gather(*commits)
+    created = sum(result.created for result in results)
+    edited = sum(result.edited for result in results)
     read = len(seen)
 
     # The messages just before the cursor were synced earlier: re-read them for edits and
     # deletions made while the bot was away.
     lowest = 0
-    if cursor is not None:
+    if cursor is not None and await stored_message_ids(store, thread.id, 0, cursor):
         before = discord.Object(cursor + 1)
         window = [m async for m in thread.history(limit=recent_window, before=before)]
         seen.update(message.id for message in window)

@@ -63,19 +63,28 @@ class SyncWriter:
 
     async def apply(self, events: Sequence[SyncEvent]) -> BatchResult:
         """Queue events and wait until all of them are committed (catch-up uses this)."""
-        if not events:
-            return BatchResult()
+        return await self.enqueue(events)
+
+    def enqueue(self, events: Sequence[SyncEvent]) -> asyncio.Future[BatchResult]:
+        """Queue events now; the future resolves when they are committed.
+
+        The events of one call end their batch, so its result counts them (and at most some
+        live events queued just before them), never another call's.
+        """
         done: asyncio.Future[BatchResult] = asyncio.get_running_loop().create_future()
+        if not events:
+            done.set_result(BatchResult())
+            return done
         for event in events[:-1]:
             self._queue.put_nowait((event, None))
         self._queue.put_nowait((events[-1], done))
-        return await done
+        return done
 
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
             deadline = asyncio.get_running_loop().time() + self._gather
-            while len(batch) < self._max_batch:
+            while len(batch) < self._max_batch and batch[-1][1] is None:
                 remaining = deadline - asyncio.get_running_loop().time()
                 try:
                     batch.append(

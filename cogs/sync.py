@@ -3,6 +3,7 @@ the members' /comments opt-out."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import discord
@@ -18,7 +19,7 @@ from bot.log import event_context, get_logger
 from bot.permissions import is_admin
 from bot.store.mirrors import find_mirror_by_thread, record_mirror
 from bot.store.models import MirrorState
-from bot.store.sync import opt_in, opt_out, threads_to_catch_up
+from bot.store.sync import MirrorRef, opt_in, opt_out, threads_to_catch_up
 from bot.sync import (
     Created,
     Deleted,
@@ -30,6 +31,8 @@ from bot.sync import (
 from bot.tree import Refusal
 
 log = get_logger("threadbridge.cogs.sync")
+
+CATCH_UP_CONCURRENCY = 4
 
 
 class SyncCog(commands.Cog, name="sync"):
@@ -142,16 +145,20 @@ class SyncCog(commands.Cog, name="sync"):
     async def catch_up_all(self, *, full: bool = False) -> int:
         """Catch up every thread active within CATCHUP_DAYS; returns how many were read."""
         since = utcnow() - timedelta(days=self.bot.settings.catchup_days)
-        done = 0
+        # A few threads at once, so that the rate limits, not the round trips, set the pace.
+        slots = asyncio.Semaphore(CATCH_UP_CONCURRENCY)
+
+        async def one(ref: MirrorRef) -> bool:
+            async with slots:
+                with event_context(post_id=ref.post_id, channel_id=ref.thread_id):
+                    return await self.catch_up(ref.thread_id, full=full)
+
         self.catching_up = True
         try:
-            for ref in await threads_to_catch_up(self.bot.store, since):
-                with event_context(post_id=ref.post_id, channel_id=ref.thread_id):
-                    if await self.catch_up(ref.thread_id, full=full):
-                        done += 1
+            refs = await threads_to_catch_up(self.bot.store, since)
+            return sum(await asyncio.gather(*(one(ref) for ref in refs)))
         finally:
             self.catching_up = False
-        return done
 
     async def catch_up(self, thread_id: int, *, full: bool = False) -> bool:
         thread = await self._thread(thread_id)
