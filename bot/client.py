@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -15,11 +16,13 @@ from discord.ext import commands
 from bot.background import BackgroundTasks
 from bot.clock import utcnow
 from bot.discord_endpoints import point_discord_at
+from bot.health import RateLimitCounter
 from bot.log import get_logger
 from bot.pacing import Pacer
 from bot.preflight import check_connected
 from bot.settings import Settings
 from bot.store import Store
+from bot.store.health import RATE_LIMITED, count_event
 from bot.store.meta import get_meta, set_meta
 from bot.tree import ThreadbridgeTree
 
@@ -40,6 +43,16 @@ def bot_intents() -> discord.Intents:
     intents.message_content = True  # the text of those replies
     intents.guild_reactions = True  # reaction counts per comment
     return intents
+
+
+HEALTH_FLUSH_MINUTES = 10
+
+
+async def flush_health_counters(bot: Threadbridge) -> None:
+    """Scheduled job: store the 429s counted since the last flush, for the digest."""
+    seen = bot.rate_limits.take()
+    if seen:
+        await count_event(bot.store, RATE_LIMITED, bot.clock(), seen)
 
 
 class Threadbridge(commands.Bot):
@@ -77,6 +90,7 @@ class Threadbridge(commands.Bot):
         )
         self.pacer = Pacer(GLOBAL_PACE, GLOBAL_PACE_WINDOW)
         self._pace_requests()
+        self.rate_limits = RateLimitCounter()
         self._extension_names = extensions
         self._sync_on_start = sync_on_start
         self.failed_extensions: list[str] = []
@@ -105,6 +119,15 @@ class Threadbridge(commands.Bot):
             except commands.ExtensionError as error:
                 self.failed_extensions.append(name)
                 self.log.error("extension failed to load", extension=name, exc_info=error)
+        logging.getLogger("discord.http").addFilter(self.rate_limits)
+        self.scheduler.add_job(
+            flush_health_counters,
+            "interval",
+            minutes=HEALTH_FLUSH_MINUTES,
+            id="health-flush",
+            replace_existing=True,
+            kwargs={"bot": self},
+        )
         self.scheduler.start()
         if self._sync_on_start:
             await self.sync_commands_if_changed()
@@ -112,6 +135,8 @@ class Threadbridge(commands.Bot):
     async def close(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        logging.getLogger("discord.http").removeFilter(self.rate_limits)
+        await flush_health_counters(self)
         await self.background.cancel_all()
         await super().close()
 

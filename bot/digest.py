@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import utcnow
 from bot.render import ELLIPSIS, escape_title
 from bot.store import digest as queries
+from bot.store import health
 from bot.store.database import Store
 from bot.store.digest import (
     Commenter,
@@ -167,9 +168,9 @@ class Health:
     mirrors_failed: int
     mirrors_broken: int
     feed_errors: tuple[FeedError, ...]
-    # Not stored anywhere yet: None means "not recorded", which the digest says as such.
-    catchups_run: int | None = None
-    rate_limits_seen: int | None = None
+    # From the health counters (bot.store.health).
+    catchups_run: int = 0
+    rate_limits_seen: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +211,8 @@ async def build_digest(
     """Everything the digest of `period` says, read from the store.
 
     `tz` re-expresses the period in that timezone (the period's own by default); `now` is when
-    the queue's age is measured (the real time by default).
+    the queue's age is measured (the real time by default). Catch-ups and 429s are read from
+    the health counters unless given.
     """
     if tz is not None:
         period = Period(period.start.astimezone(tz), period.end.astimezone(tz))
@@ -229,6 +231,10 @@ async def build_digest(
     queue = await queries.review_queue(store)
     mirrors = await queries.mirror_problems(store)
     feeds = await queries.feed_errors(store)
+    if catchups_run is None:
+        catchups_run = await health.events_between(store, health.CATCH_UP, start, end)
+    if rate_limits_seen is None:
+        rate_limits_seen = await health.events_between(store, health.RATE_LIMITED, start, end)
     moment = now or utcnow()
     return DigestContent(
         guild_id=guild_id,
@@ -425,16 +431,11 @@ def _moderation_lines(content: DigestContent, safe: Callable[[str, int], str] = 
     return lines
 
 
-def _recorded(value: int | None) -> str:
-    return "not recorded" if value is None else str(value)
-
-
 def _health_lines(content: DigestContent, safe: Callable[[str, int], str] = _safe) -> list[str]:
     health = content.health
     lines = [
         f"Mirrors failed {health.mirrors_failed} · broken {health.mirrors_broken}",
-        f"Catch-ups run: {_recorded(health.catchups_run)} · "
-        f"429s seen: {_recorded(health.rate_limits_seen)}",
+        f"Catch-ups run: {health.catchups_run} · 429s seen: {health.rate_limits_seen}",
     ]
     if health.feed_errors:
         lines.append(f"Feeds with errors: {len(health.feed_errors)}")

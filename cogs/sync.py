@@ -17,6 +17,7 @@ from bot.incoming import attachment_from_payload, edited_content, incoming_messa
 from bot.ingest import SyncWriter
 from bot.log import event_context, get_logger
 from bot.permissions import is_admin
+from bot.store.health import CATCH_UP, count_event
 from bot.store.mirrors import find_mirror_by_thread, record_mirror
 from bot.store.models import MirrorState
 from bot.store.sync import MirrorRef, opt_in, opt_out, threads_to_catch_up
@@ -156,9 +157,11 @@ class SyncCog(commands.Cog, name="sync"):
         self.catching_up = True
         try:
             refs = await threads_to_catch_up(self.bot.store, since)
-            return sum(await asyncio.gather(*(one(ref) for ref in refs)))
+            done = sum(await asyncio.gather(*(one(ref) for ref in refs)))
         finally:
             self.catching_up = False
+        await count_event(self.bot.store, CATCH_UP, self.bot.clock(), done)
+        return done
 
     async def catch_up(self, thread_id: int, *, full: bool = False) -> bool:
         thread = await self._thread(thread_id)

@@ -269,11 +269,11 @@ async def test_build_digest_sections(store):
     assert moderation.oldest_age == NOW - in_week(4)
     assert content.health.mirrors_failed == 1 and content.health.mirrors_broken == 0
     assert [f.url for f in content.health.feed_errors] == ["https://feed.example/rss"]
-    assert content.health.catchups_run == 2 and content.health.rate_limits_seen is None
+    assert content.health.catchups_run == 2 and content.health.rate_limits_seen == 0
     assert not content.is_quiet
 
 
-async def test_rendered_digest_links_escapes_and_says_what_is_not_recorded(store):
+async def test_rendered_digest_links_escapes_and_reports_health(store):
     ids = await crafted(store)
     content = await build_digest(store, WEEK, PARIS, guild_id=GUILD, now=NOW, catchups_run=2)
     embed = digest_embed_dict(content)
@@ -285,7 +285,7 @@ async def test_rendered_digest_links_escapes_and_says_what_is_not_recorded(store
     assert f"(https://discord.com/channels/{GUILD}/11)" in text
     assert "Hot \\\\*topic\\\\* @\u200beveryone" in text  # escaped, and the ping broken
     assert "@everyone" not in text
-    assert "429s seen: not recorded" in text and "Catch-ups run: 2" in text
+    assert "Catch-ups run: 2 · 429s seen: 0" in text
     assert embed["image"] == {"url": "attachment://comments-per-day.png"}
     assert "image" not in digest_embed_dict(content, chart=None)
     assert ids["new"]  # listed without a link: it has no thread yet
@@ -381,7 +381,7 @@ async def test_text_and_json_say_the_same(store):
     assert data["period"]["start"] == "2026-11-16T00:00:00+01:00"
     assert data["per_day"][0] == ["2026-11-16", 1]
     assert data["moderation"]["queue"]["size"] == 1
-    assert data["health"]["rate_limits_seen"] is None
+    assert data["health"]["rate_limits_seen"] == 0
 
 
 async def test_footer_names_the_period_for_finding_a_posted_digest(store):
