@@ -96,10 +96,8 @@ async def run(messages: int, threads: int) -> None:
         emulator.journal.record_events = False
         community = emulator.seed_community()
         with tempfile.TemporaryDirectory() as folder:
-            settings = Settings(
-                _env_file=None,
-                **{k.lower(): v for k, v in community.env(
-                    emulator.api_base_url, emulator.gateway_url).items()},
+            settings = Settings.from_variables(
+                community.env(emulator.api_base_url, emulator.gateway_url),
                 database_path=Path(folder) / "bench.db",
             )
             # 1. First run: mirror the posts and catch them up (sets every thread's cursor).

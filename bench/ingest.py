@@ -388,11 +388,10 @@ async def run(args: argparse.Namespace) -> None:
             async with http.get(f"{base}/_emulator/community") as r:
                 forum_id = int((await r.json())["forum_channel_id"])
             with tempfile.TemporaryDirectory() as folder:
-                settings = Settings(
-                    _env_file=None,
-                    **{k.lower(): v for k, v in values.items()
-                       if k.startswith(("DISCORD_", "GUILD_", "MIRROR_", "DIGEST_", "MODLOG_",
-                                        "MODERATOR_"))},
+                settings = Settings.from_variables(
+                    {k: v for k, v in values.items()
+                     if k.startswith(("DISCORD_", "GUILD_", "MIRROR_", "DIGEST_", "MODLOG_",
+                                      "MODERATOR_"))},
                     database_path=Path(folder) / "bench.db",
                 )
                 await run_bot(settings, http, base, made, forum_id, args, results)

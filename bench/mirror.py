@@ -46,10 +46,8 @@ async def run(posts: int) -> None:
     async with Emulator(config) as emulator:
         community = emulator.seed_community()
         with tempfile.TemporaryDirectory() as folder:
-            settings = Settings(
-                _env_file=None,
-                **{k.lower(): v for k, v in community.env(
-                    emulator.api_base_url, emulator.gateway_url).items()},
+            settings = Settings.from_variables(
+                community.env(emulator.api_base_url, emulator.gateway_url),
                 database_path=Path(folder) / "bench.db",
             )
             async with Store.open(settings.database_path) as store:

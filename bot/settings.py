@@ -7,6 +7,7 @@ documents each one; keep the two in step.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -167,6 +168,13 @@ class Settings(BaseSettings):
                 f"e.g. '0 9 * * mon'): {error}"
             ) from None
         return value
+
+    @classmethod
+    def from_variables(cls, variables: Mapping[str, str], **overrides: Any) -> Settings:
+        """Settings from KEY=value pairs as an operator writes them; they win over the environment
+        and no .env file is read."""
+        given: dict[str, Any] = {key.lower(): value for key, value in variables.items()}
+        return cls(_env_file=None, **(given | overrides))
 
     @property
     def tzinfo(self) -> ZoneInfo:

@@ -172,22 +172,8 @@ async def test_run_connects_logs_json_and_stops_cleanly_on_sigterm(emulator, com
 
 
 async def check_online(emulator, community, tmp_path):
-    import asyncio
-
     env = emulator_env(emulator, community, tmp_path / "check.db")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "check-config",
-        "--online",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
-    return process.returncode, stdout.decode(), stderr.decode()
+    return await run_cli("check-config", "--online", env=env, cwd=tmp_path)
 
 
 async def test_check_config_online_passes_on_a_good_setup(emulator, community, tmp_path):

@@ -135,3 +135,13 @@ def test_every_setting_is_documented_in_env_example():
 def test_role_ids_round_trip(ids):
     settings = Settings(_env_file=None, moderator_role_ids=", ".join(str(i) for i in ids))
     assert settings.moderator_role_ids == tuple(ids)
+
+
+def test_settings_from_variables_win_over_the_environment(monkeypatch):
+    monkeypatch.setenv("GUILD_ID", "999")
+    settings = Settings.from_variables({**VALID, "TIMEZONE": "Asia/Tokyo"}, database_path="x.db")
+    assert (settings.guild_id, settings.timezone, str(settings.database_path)) == (
+        111,
+        "Asia/Tokyo",
+        "x.db",
+    )
