@@ -4,16 +4,14 @@ cover, and what was synced can be read back (export)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.clock import from_db, from_db_optional, to_db, utcnow
-from bot.store.comments import upsert_author_in
 from bot.store.database import Store
 from bot.store.models import Source
 from bot.sync import (
@@ -79,36 +77,46 @@ class MirrorRef:
 
 
 async def apply_batch(store: Store, events: Sequence[SyncEvent], policy: SyncPolicy) -> BatchResult:
-    """Apply the events in order, all in one transaction: all of them or none."""
+    """Apply the events in order, all in one transaction: all of them or none.
+
+    The whole batch runs on the writer connection's thread (`Store.write_in_thread`): one hop
+    there and back per batch rather than one per statement."""
     if not events:
         return BatchResult()
+    return await store.write_in_thread(lambda db: _apply_sync(db, events, policy))
+
+
+def _apply_sync(
+    db: sqlite3.Connection, events: Sequence[SyncEvent], policy: SyncPolicy
+) -> BatchResult:
+    """apply_batch's body, inside the transaction that write_in_thread holds."""
     batch = _Batch(policy)
-    async with store.transaction() as db:
-        for event in events:
-            post_id = await batch.post_of_thread(db, event.thread_id)
-            if post_id is None:
-                batch.tally["unmirrored"] += 1
-            elif isinstance(event, Created):
-                outcome = await _create(db, post_id, event, batch)
-                if outcome in ("created", "already_stored"):
-                    batch.tally[outcome] += 1
-                else:
-                    batch.skipped[outcome] += 1
-            elif isinstance(event, Edited):
-                batch.tally[await _edit(db, post_id, event)] += 1
-            elif isinstance(event, Deleted):
-                found = await _delete(db, post_id, event)
-                batch.tally["deleted"] += found
-                batch.tally["unknown"] += len(event.message_ids) - found
-            elif isinstance(event, ReactionChanged | ReactionsSet):
-                batch.tally[await _react(db, post_id, event)] += 1
-            elif isinstance(event, ThreadLocked):
-                await db.execute(
-                    "UPDATE posts SET comments_closed = ? WHERE id = ?",
-                    (int(event.locked), post_id),
-                )
-                batch.tally["locks"] += 1
-        await batch.save_progress(db)
+    batch.load_posts(db, {event.thread_id for event in events})
+    for event in events:
+        post_id = batch.post_of_thread(event.thread_id)
+        if post_id is None:
+            batch.tally["unmirrored"] += 1
+        elif isinstance(event, Created):
+            outcome = _create(db, post_id, event, batch)
+            if outcome in ("created", "already_stored"):
+                batch.tally[outcome] += 1
+            else:
+                batch.skipped[outcome] += 1
+        elif isinstance(event, Edited):
+            batch.tally[_edit(db, post_id, event)] += 1
+        elif isinstance(event, Deleted):
+            found = _delete(db, post_id, event)
+            batch.tally["deleted"] += found
+            batch.tally["unknown"] += len(event.message_ids) - found
+        elif isinstance(event, ReactionChanged | ReactionsSet):
+            batch.tally[_react(db, post_id, event)] += 1
+        elif isinstance(event, ThreadLocked):
+            db.execute(
+                "UPDATE posts SET comments_closed = ? WHERE id = ?",
+                (int(event.locked), post_id),
+            )
+            batch.tally["locks"] += 1
+    batch.save_progress(db)
     tally = batch.tally
     return BatchResult(
         created=tally["created"],
@@ -136,15 +144,23 @@ class _Batch:
         self.activity: dict[int, datetime] = {}
         self.cursors: dict[int, int] = {}
 
-    async def post_of_thread(self, db: aiosqlite.Connection, thread_id: int) -> int | None:
-        if thread_id not in self.posts:
-            rows = list(
-                await db.execute_fetchall(
-                    "SELECT post_id FROM mirrors WHERE thread_id = ?", (thread_id,)
-                )
-            )
-            self.posts[thread_id] = rows[0]["post_id"] if rows else None
-        return self.posts[thread_id]
+    def load_posts(self, db: sqlite3.Connection, thread_ids: Iterable[int]) -> None:
+        """The posts of all the batch's threads in one query (no event in a batch changes
+        which post a thread mirrors)."""
+        wanted = [thread_id for thread_id in thread_ids if thread_id not in self.posts]
+        if not wanted:
+            return
+        self.posts.update(dict.fromkeys(wanted))
+        rows = db.execute(
+            "SELECT thread_id, post_id FROM mirrors "
+            "WHERE thread_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(wanted),),
+        ).fetchall()
+        for row in rows:
+            self.posts[row["thread_id"]] = row["post_id"]
+
+    def post_of_thread(self, thread_id: int) -> int | None:
+        return self.posts.get(thread_id)
 
     def seen(self, post_id: int, message: IncomingMessage, advance_cursor: bool) -> None:
         # Any message, comment or not, is activity and is covered by the cursor: catch-up must
@@ -154,22 +170,17 @@ class _Batch:
         if advance_cursor:
             self.cursors[post_id] = max(self.cursors.get(post_id, 0), message.message_id)
 
-    async def author_id(self, db: aiosqlite.Connection, message: IncomingMessage) -> int:
+    def author_id(self, db: sqlite3.Connection, message: IncomingMessage) -> int:
         key = (message.author_id, message.author_name, message.author_is_bot)
         if key not in self.authors:
-            author = await upsert_author_in(
-                db,
-                Source.DISCORD,
-                str(message.author_id),
-                message.author_name,
-                is_bot=message.author_is_bot,
+            self.authors[key] = _upsert_discord_author(
+                db, str(message.author_id), message.author_name, is_bot=message.author_is_bot
             )
-            self.authors[key] = author.id
         return self.authors[key]
 
-    async def save_progress(self, db: aiosqlite.Connection) -> None:
+    def save_progress(self, db: sqlite3.Connection) -> None:
         """In the batch's transaction: the cursor never covers rows that were not committed."""
-        await db.executemany(
+        db.executemany(
             """
             UPDATE mirrors SET
                 last_activity_at = max(coalesce(last_activity_at, ''), ?),
@@ -184,40 +195,56 @@ class _Batch:
         )
 
 
-async def _create(db: aiosqlite.Connection, post_id: int, event: Created, batch: _Batch) -> str:
+def _upsert_discord_author(
+    db: sqlite3.Connection, external_id: str, name: str, *, is_bot: bool
+) -> int:
+    """bot.store.comments.upsert_author_in for a Discord author without a url, synchronously:
+    the author's id."""
+    rows = db.execute(
+        """
+        INSERT INTO authors (source, external_id, name, url, is_bot, first_seen_at)
+        VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (source, external_id) DO UPDATE SET
+            name = excluded.name, url = coalesce(excluded.url, url), is_bot = excluded.is_bot
+        RETURNING id
+        """,
+        (Source.DISCORD.value, external_id, name, None, int(is_bot), to_db(utcnow())),
+    ).fetchall()
+    return int(rows[0]["id"])
+
+
+def _create(db: sqlite3.Connection, post_id: int, event: Created, batch: _Batch) -> str:
     """'created', 'already_stored', or why the message is not stored."""
     message = event.message
     batch.seen(post_id, message, event.advance_cursor)
     reason = decide(message, batch.policy)
     if reason is not None:
         return reason
-    rows = list(
-        await db.execute_fetchall(
-            """
-            SELECT
-                EXISTS (SELECT 1 FROM comment_messages WHERE message_id = ?1) AS ours,
-                EXISTS (SELECT 1 FROM authors
-                        WHERE source = 'discord' AND external_id = ?2
-                          AND opted_out_at IS NOT NULL) AS opted_out,
-                EXISTS (SELECT 1 FROM comments WHERE discord_message_id = ?1) AS stored,
-                EXISTS (SELECT 1 FROM deleted_messages WHERE message_id = ?1) AS tombstoned,
-                EXISTS (SELECT 1 FROM comments
-                        WHERE reply_to_message_id = ?1 AND post_id = ?3
-                          AND parent_id IS NULL) AS has_orphans
-            """,
-            (message.message_id, str(message.author_id), post_id),
-        )
-    )
-    known = rows[0]
+    known = db.execute(
+        """
+        SELECT
+            EXISTS (SELECT 1 FROM comment_messages WHERE message_id = ?1) AS ours,
+            EXISTS (SELECT 1 FROM authors
+                    WHERE source = 'discord' AND external_id = ?2
+                      AND opted_out_at IS NOT NULL) AS opted_out,
+            EXISTS (SELECT 1 FROM comments WHERE discord_message_id = ?1) AS stored,
+            EXISTS (SELECT 1 FROM deleted_messages WHERE message_id = ?1) AS tombstoned,
+            EXISTS (SELECT 1 FROM comments
+                    WHERE reply_to_message_id = ?1 AND post_id = ?3
+                      AND parent_id IS NULL) AS has_orphans,
+            EXISTS (SELECT 1 FROM early_edits WHERE message_id = ?1) AS edited_early
+        """,
+        (message.message_id, str(message.author_id), post_id),
+    ).fetchall()[0]
     if known["ours"]:
         return "threadbridge webhook"
     if known["opted_out"]:
         return "opted out"
     if known["stored"]:
         return "already_stored"
-    author_id = await batch.author_id(db, message)
-    parent_id = await _parent_for(db, post_id, message.reply_to, batch.policy.max_depth)
-    await db.execute(
+    author_id = batch.author_id(db, message)
+    parent_id = _parent_for(db, post_id, message.reply_to, batch.policy.max_depth)
+    db.execute(
         """
         INSERT INTO comments (post_id, parent_id, author_id, author_name, body, status, source,
                               discord_message_id, created_at, edited_at, attachments,
@@ -241,16 +268,18 @@ async def _create(db: aiosqlite.Connection, post_id: int, event: Created, batch:
         ),
     )
     if known["has_orphans"]:
-        await _adopt_orphans(db, post_id, message.message_id, batch.policy.max_depth)
-    await _apply_early_edit(db, post_id, message.message_id)
+        _adopt_orphans(db, post_id, message.message_id, batch.policy.max_depth)
+    # Checked above with the rest: nothing in between writes early_edits.
+    if known["edited_early"]:
+        _apply_early_edit(db, post_id, message.message_id)
     return "created"
 
 
-async def _keep_early_edit(db: aiosqlite.Connection, event: Edited) -> None:
+def _keep_early_edit(db: sqlite3.Connection, event: Edited) -> None:
     """An edit of a message not stored yet: catch-up may be holding an older copy of it in a
     history page. Keep the newest such edit until the message arrives."""
     attachments = None if event.attachments is None else _attachments_json(event.attachments)
-    await db.execute(
+    db.execute(
         """
         INSERT INTO early_edits (message_id, thread_id, content, edited_at, attachments)
         VALUES (?, ?, ?, ?, ?)
@@ -263,12 +292,10 @@ async def _keep_early_edit(db: aiosqlite.Connection, event: Edited) -> None:
     )
 
 
-async def _apply_early_edit(db: aiosqlite.Connection, post_id: int, message_id: int) -> None:
-    rows = list(
-        await db.execute_fetchall(
-            "DELETE FROM early_edits WHERE message_id = ? RETURNING *", (message_id,)
-        )
-    )
+def _apply_early_edit(db: sqlite3.Connection, post_id: int, message_id: int) -> None:
+    rows = db.execute(
+        "DELETE FROM early_edits WHERE message_id = ? RETURNING *", (message_id,)
+    ).fetchall()
     if not rows:
         return
     early = rows[0]
@@ -278,7 +305,7 @@ async def _apply_early_edit(db: aiosqlite.Connection, post_id: int, message_id: 
         else tuple(IncomingAttachment(**a) for a in json.loads(early["attachments"]))
     )
     # _edit keeps whichever is newer: the stored copy's edit or this one.
-    await _edit(
+    _edit(
         db,
         post_id,
         Edited(
@@ -291,21 +318,21 @@ async def _apply_early_edit(db: aiosqlite.Connection, post_id: int, message_id: 
     )
 
 
-async def _parent_for(
-    db: aiosqlite.Connection, post_id: int, reply_to: int | None, max_depth: int
+def _parent_for(
+    db: sqlite3.Connection, post_id: int, reply_to: int | None, max_depth: int
 ) -> int | None:
     """The comment a reply nests under: the replied-to comment of the same post, or, when that
     is already as deep as nesting goes, its ancestor one level above the limit (as WordPress
     does). None (top level) for the starter, a bot's message, or a message never stored."""
     if reply_to is None or max_depth < 2:
         return None
-    path = _within_depth(await _path_to(db, post_id, reply_to), max_depth)
+    path = _within_depth(_path_to(db, post_id, reply_to), max_depth)
     return path[-1] if path else None
 
 
-async def _path_to(db: aiosqlite.Connection, post_id: int, message_id: int) -> list[int]:
+def _path_to(db: sqlite3.Connection, post_id: int, message_id: int) -> list[int]:
     """The ids from the top-level comment down to the comment shown by this message."""
-    rows = await db.execute_fetchall(_PATH_TO_SQL, (post_id, message_id, _MAX_ANCESTRY))
+    rows = db.execute(_PATH_TO_SQL, (post_id, message_id, _MAX_ANCESTRY)).fetchall()
     return [int(row["id"]) for row in rows]
 
 
@@ -315,71 +342,67 @@ def _within_depth(path: list[int], max_depth: int) -> list[int]:
     return path[: max_depth - 1]
 
 
-async def _adopt_orphans(
-    db: aiosqlite.Connection, post_id: int, message_id: int, max_depth: int
-) -> None:
+def _adopt_orphans(db: sqlite3.Connection, post_id: int, message_id: int, max_depth: int) -> None:
     """Nest the replies to this message that were stored before it (live replies arrive while
     catch-up has not yet stored what they reply to): they were put at the top level."""
     if max_depth < 2:
         return
-    async with db.execute(
-        """
-        SELECT id FROM comments
-        WHERE reply_to_message_id = ? AND post_id = ? AND parent_id IS NULL
-        ORDER BY id
-        """,
-        (message_id, post_id),
-    ) as cursor:
-        orphans = [int(row["id"]) for row in await cursor.fetchall()]
+    orphans = [
+        int(row["id"])
+        for row in db.execute(
+            """
+            SELECT id FROM comments
+            WHERE reply_to_message_id = ? AND post_id = ? AND parent_id IS NULL
+            ORDER BY id
+            """,
+            (message_id, post_id),
+        ).fetchall()
+    ]
     if not orphans:
         return
-    parent_path = await _path_to(db, post_id, message_id)
+    parent_path = _path_to(db, post_id, message_id)
     for orphan in orphans:
-        await _rehang(db, orphan, parent_path, max_depth)
+        _rehang(db, orphan, parent_path, max_depth)
 
 
-async def _rehang(
-    db: aiosqlite.Connection, root_id: int, parent_path: list[int], max_depth: int
-) -> None:
+def _rehang(db: sqlite3.Connection, root_id: int, parent_path: list[int], max_depth: int) -> None:
     """Hang a top-level comment under the end of `parent_path`, and pull up the replies under
     it that would now nest deeper than the limit."""
-    async with db.execute(
-        """
-        WITH RECURSIVE subtree (id, parent_id, n) AS (
-            SELECT id, parent_id, 0 FROM comments WHERE id = ?1
-            UNION ALL
-            SELECT comments.id, comments.parent_id, subtree.n + 1
-            FROM comments JOIN subtree ON comments.parent_id = subtree.id
-            WHERE subtree.n < ?2
-        )
-        SELECT id, parent_id FROM subtree ORDER BY n, id
-        """,
-        (root_id, _MAX_ANCESTRY),
-    ) as cursor:
-        rows = [(int(row["id"]), row["parent_id"]) for row in await cursor.fetchall()]
+    rows = [
+        (int(row["id"]), row["parent_id"])
+        for row in db.execute(
+            """
+            WITH RECURSIVE subtree (id, parent_id, n) AS (
+                SELECT id, parent_id, 0 FROM comments WHERE id = ?1
+                UNION ALL
+                SELECT comments.id, comments.parent_id, subtree.n + 1
+                FROM comments JOIN subtree ON comments.parent_id = subtree.id
+                WHERE subtree.n < ?2
+            )
+            SELECT id, parent_id FROM subtree ORDER BY n, id
+            """,
+            (root_id, _MAX_ANCESTRY),
+        ).fetchall()
+    ]
     paths: dict[int, list[int]] = {}
     for comment_id, parent_id in rows:
         above = _within_depth(parent_path if comment_id == root_id else paths[parent_id], max_depth)
         if above[-1] != parent_id:
-            await db.execute(
-                "UPDATE comments SET parent_id = ? WHERE id = ?", (above[-1], comment_id)
-            )
+            db.execute("UPDATE comments SET parent_id = ? WHERE id = ?", (above[-1], comment_id))
         paths[comment_id] = [*above, comment_id]
 
 
-async def _edit(db: aiosqlite.Connection, post_id: int, event: Edited) -> str:
-    rows = list(
-        await db.execute_fetchall(
-            """
-            SELECT id, body, attachments, status, edited_at FROM comments
-            WHERE discord_message_id = ? AND post_id = ? AND source = 'discord'
-            """,
-            (event.message_id, post_id),
-        )
-    )
+def _edit(db: sqlite3.Connection, post_id: int, event: Edited) -> str:
+    rows = db.execute(
+        """
+        SELECT id, body, attachments, status, edited_at FROM comments
+        WHERE discord_message_id = ? AND post_id = ? AND source = 'discord'
+        """,
+        (event.message_id, post_id),
+    ).fetchall()
     row = rows[0] if rows else None
     if row is None:
-        await _keep_early_edit(db, event)
+        _keep_early_edit(db, event)
         return "unknown"
     # Deleted covers opted-out authors too: an edit must not bring their words back.
     if row["status"] == "deleted":
@@ -394,33 +417,33 @@ async def _edit(db: aiosqlite.Connection, post_id: int, event: Edited) -> str:
     if not body_changed and json.loads(attachments) == json.loads(row["attachments"]):
         return "unchanged"
     if body_changed:
-        await db.execute(
+        db.execute(
             "INSERT INTO comment_revisions (comment_id, body, replaced_at) VALUES (?, ?, ?)",
             (row["id"], row["body"], to_db(event.edited_at)),
         )
-    await db.execute(
+    db.execute(
         "UPDATE comments SET body = ?, attachments = ?, edited_at = ? WHERE id = ?",
         (event.content, attachments, to_db(event.edited_at), row["id"]),
     )
     return "edited"
 
 
-async def _delete(db: aiosqlite.Connection, post_id: int, event: Deleted) -> int:
+def _delete(db: sqlite3.Connection, post_id: int, event: Deleted) -> int:
     """How many of the messages were stored comments (now marked deleted)."""
     found = 0
     now = to_db(utcnow())
     for message_id in event.message_ids:
         # Only Discord comments: deleting a web comment's webhook message is our own doing.
-        marked = await db.execute_fetchall(
+        marked = db.execute(
             """
             UPDATE comments SET status = 'deleted'
             WHERE discord_message_id = ? AND post_id = ? AND source = 'discord'
             RETURNING id
             """,
             (message_id, post_id),
-        )
-        found += len(list(marked))
-        await db.execute(
+        ).fetchall()
+        found += len(marked)
+        db.execute(
             "INSERT OR IGNORE INTO deleted_messages (message_id, thread_id, deleted_at) "
             "VALUES (?, ?, ?)",
             (message_id, event.thread_id, now),
@@ -428,31 +451,29 @@ async def _delete(db: aiosqlite.Connection, post_id: int, event: Deleted) -> int
     return found
 
 
-async def _react(
-    db: aiosqlite.Connection, post_id: int, event: ReactionChanged | ReactionsSet
-) -> str:
+def _react(db: sqlite3.Connection, post_id: int, event: ReactionChanged | ReactionsSet) -> str:
     # Web comments' webhook messages count too: members react to them in the thread.
-    rows = list(await db.execute_fetchall(_COMMENT_OF_MESSAGE, (post_id, event.message_id)))
+    rows = db.execute(_COMMENT_OF_MESSAGE, (post_id, event.message_id)).fetchall()
     if not rows:
         return "unknown"
     comment_id = rows[0]["id"]
     if isinstance(event, ReactionsSet):
-        await db.execute("DELETE FROM comment_reactions WHERE comment_id = ?", (comment_id,))
-        await db.executemany(
+        db.execute("DELETE FROM comment_reactions WHERE comment_id = ?", (comment_id,))
+        db.executemany(
             "INSERT INTO comment_reactions (comment_id, emoji, count) VALUES (?, ?, ?)",
             [(comment_id, emoji, n) for emoji, n in event.counts.items() if n > 0 and emoji],
         )
         return "reactions"
     if not event.emoji:
         return "unknown"
-    await db.execute(
+    db.execute(
         """
         INSERT INTO comment_reactions (comment_id, emoji, count) VALUES (?1, ?2, max(?3, 0))
         ON CONFLICT (comment_id, emoji) DO UPDATE SET count = max(count + ?3, 0)
         """,
         (comment_id, event.emoji, event.delta),
     )
-    await db.execute(
+    db.execute(
         "DELETE FROM comment_reactions WHERE comment_id = ? AND emoji = ? AND count = 0",
         (comment_id, event.emoji),
     )
@@ -460,6 +481,8 @@ async def _react(
 
 
 def _attachments_json(attachments: Sequence[IncomingAttachment]) -> str:
+    if not attachments:
+        return "[]"  # what json.dumps gives, without its cost on the hot path
     return json.dumps(
         [
             {

@@ -338,7 +338,7 @@ async def test_the_cursor_moves_only_with_advance_cursor_and_only_forward(store,
 
 
 async def test_a_batch_that_fails_midway_changes_nothing(store, post_id, monkeypatch):
-    async def broken_edit(*_args):
+    def broken_edit(*_args):  # the batch's steps run synchronously on the writer's thread
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(store_sync, "_edit", broken_edit)
