@@ -140,6 +140,9 @@ class Threadbridge(commands.Bot):
         await self.background.cancel_all()
         await super().close()
 
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No prefix commands: skip commands.Bot's parsing of every message for one."""
+
     async def on_ready(self) -> None:
         assert self.user is not None
         self.log.info("connected", user=self.user.id, guild=self.settings.guild_id)
