@@ -85,6 +85,9 @@ def test_bad_timezone(monkeypatch):
         ("DISCORD_TOKEN", "Bot MTIz.abc", "without the"),
         ("LOG_FORMAT", "xml", "console"),
         ("LOG_LEVEL", "loud", "DEBUG"),
+        ("DIGEST_SCHEDULE", "every monday", "cron"),
+        ("FEED_URLS", "ftp://site.example/feed", "http(s)"),
+        ("SYNC_MAX_DEPTH", "0", "greater than or equal"),
     ],
 )
 def test_each_bad_value_names_its_variable(monkeypatch, name, value, fragment):
