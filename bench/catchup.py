@@ -31,7 +31,6 @@ import math
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import discord  # noqa: E402
+from posts import make_post  # noqa: E402 - bench/posts.py, beside this script
 
 from bot.catchup import PAGE  # noqa: E402
 from bot.client import Threadbridge  # noqa: E402
@@ -46,7 +46,6 @@ from bot.emulator import Emulator, EmulatorConfig  # noqa: E402
 from bot.log import configure_logging  # noqa: E402
 from bot.mirror import Mirroring  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.sources.models import SourcePost  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store.mirrors import count_mirrors_by_state, list_mirrors  # noqa: E402
 from bot.store.models import MirrorState  # noqa: E402
@@ -54,19 +53,6 @@ from bot.store.posts import save_source_post  # noqa: E402
 
 GOAL_FACTOR = 1.2
 REPLY_TEXT = "Catching up on this thread: here is what I think about the post. "
-
-
-def make_post(number: int) -> SourcePost:
-    return SourcePost(
-        source="bench",
-        external_id=f"post-{number}",
-        title=f"Post number {number}: a community discussion",
-        url=f"https://community.example/posts/{number}",
-        author_name="Editor",
-        content_html="<p>" + "A paragraph of the post. " * 10 + "</p>",
-        categories=("question",),
-        published_at=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=number),
-    )
 
 
 @contextlib.asynccontextmanager
@@ -103,7 +89,7 @@ async def run(messages: int, threads: int) -> None:
             # 1. First run: mirror the posts and catch them up (sets every thread's cursor).
             async with Store.open(settings.database_path) as store:
                 for number in range(threads):
-                    await save_source_post(store, make_post(number))
+                    await save_source_post(store, make_post(number, paragraphs=10))
                 async with started(settings, store) as bot:
                     mirroring = Mirroring(bot, store, channel_id=community.forum_channel_id)
                     while (await count_mirrors_by_state(store))[MirrorState.MIRRORED] < threads:

@@ -13,32 +13,19 @@ import asyncio
 import contextlib
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from posts import make_post  # bench/posts.py: scripts run with bench/ on the path
 
 from bot.client import Threadbridge
 from bot.emulator import Emulator, EmulatorConfig
 from bot.log import configure_logging
 from bot.mirror import Mirroring
 from bot.settings import Settings
-from bot.sources.models import SourcePost
 from bot.store import Store
 from bot.store.mirrors import count_mirrors_by_state
 from bot.store.models import MirrorState
 from bot.store.posts import save_source_post
-
-
-def make_post(number: int) -> SourcePost:
-    return SourcePost(
-        source="bench",
-        external_id=f"post-{number}",
-        title=f"Post number {number}: a community discussion",
-        url=f"https://community.example/posts/{number}",
-        author_name="Editor",
-        content_html="<p>" + "A paragraph of the post. " * 40 + "</p>",
-        categories=("question",),
-        published_at=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=number),
-    )
 
 
 async def run(posts: int) -> None:
