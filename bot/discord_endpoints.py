@@ -16,6 +16,3 @@ def point_discord_at(api_base_url: str, gateway_url: str) -> None:
     discord.http.Route.BASE = api_base_url.rstrip("/")
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
-
-def current_endpoints() -> tuple[str, str]:
-    return discord.http.Route.BASE, str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)

@@ -12,6 +12,12 @@ _DEFAULT = {discord.MessageType.default}
 _REPLY = {discord.MessageType.reply}
 
 
+def valid_text(text: str) -> str:
+    """Lone surrogates (a JSON escape like \\ud800 decodes to one) cannot be stored: they
+    become U+FFFD; proper pairs become the characters they encode."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def message_kind(message_type: discord.MessageType) -> Literal["default", "reply", "system"]:
     if message_type in _DEFAULT:
         return "default"
@@ -37,11 +43,11 @@ def incoming_message(message: discord.Message) -> IncomingMessage:
         message_id=message.id,
         thread_id=message.channel.id,
         author_id=author.id,
-        author_name=author.display_name,
+        author_name=valid_text(author.display_name),
         author_is_bot=author.bot,
         webhook_id=message.webhook_id,
         kind=message_kind(message.type),
-        content=message.content,
+        content=valid_text(message.content),
         attachments=tuple(attachment_of(a) for a in message.attachments),
         has_stickers=bool(message.stickers),
         reply_to=reply_to if message.type in _REPLY else None,
@@ -62,7 +68,8 @@ def edited_content(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | No
     if "content" not in data or not data.get("edited_timestamp"):
         return None
     attachments = data.get("attachments")
-    return str(data["content"]), attachments if isinstance(attachments, list) else None
+    content = valid_text(str(data["content"]))
+    return content, attachments if isinstance(attachments, list) else None
 
 
 def attachment_from_payload(payload: dict[str, Any]) -> IncomingAttachment:

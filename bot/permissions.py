@@ -22,17 +22,6 @@ BOT_PERMISSIONS = discord.Permissions(
 BOT_SCOPES = ("bot", "applications.commands")
 
 
-def is_moderator(
-    member: discord.Member | discord.User, moderator_role_ids: tuple[int, ...]
-) -> bool:
-    """A moderator holds a configured moderator role or Manage Messages in the guild."""
-    if not isinstance(member, discord.Member):
-        return False
-    if member.guild_permissions.manage_messages or member.guild_permissions.administrator:
-        return True
-    return any(role.id in moderator_role_ids for role in member.roles)
-
-
 def is_admin(member: discord.Member | discord.User) -> bool:
     if not isinstance(member, discord.Member):
         return False

@@ -97,11 +97,6 @@ async def upsert_author_in(
     return author_from_row(row)
 
 
-async def get_author(store: Store, author_id: int) -> Author | None:
-    row = await store.fetch_one("SELECT * FROM authors WHERE id = ?", (author_id,))
-    return None if row is None else author_from_row(row)
-
-
 async def add_comment(store: Store, new: NewComment) -> tuple[Comment, bool]:
     """Store a comment once: a second arrival of the same Discord message or web comment id
     returns the stored row unchanged, with False."""
