@@ -1,0 +1,1 @@
+"""Moderation: the pure rules run on every new and edited comment."""
