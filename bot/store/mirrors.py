@@ -5,8 +5,6 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import from_db, from_db_optional, to_db, utcnow
 from bot.store.database import Store
 from bot.store.models import Mirror, MirrorState, Post
@@ -55,36 +53,10 @@ async def record_mirror(
 ) -> Mirror:
     """Create or move a post's mirror to `state`; given ids replace stored ones, others stay.
 
-    Reaching 'mirrored' clears the error, the failure report flag and a stale starter.
+    Reaching 'mirrored' (or 'skipped') clears the error and the failure-reported flag.
     """
-    async with store.transaction() as db:
-        return await record_mirror_in(
-            db,
-            post_id,
-            state,
-            channel_id=channel_id,
-            thread_id=thread_id,
-            starter_message_id=starter_message_id,
-            error=error,
-            count_attempt=count_attempt,
-            retry_after=retry_after,
-        )
-
-
-async def record_mirror_in(
-    db: aiosqlite.Connection,
-    post_id: int,
-    state: MirrorState,
-    *,
-    channel_id: int | None = None,
-    thread_id: int | None = None,
-    starter_message_id: int | None = None,
-    error: str | None = None,
-    count_attempt: bool = False,
-    retry_after: datetime | None = None,
-) -> Mirror:
     healthy = state in (MirrorState.MIRRORED, MirrorState.SKIPPED)
-    async with db.execute(
+    async with store.transaction() as db, db.execute(
         """
         INSERT INTO mirrors (post_id, state, channel_id, thread_id, starter_message_id,
                              attempts, last_error, updated_at, retry_after)
