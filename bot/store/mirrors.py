@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime
 
@@ -140,7 +141,7 @@ async def posts_to_mirror(
     """Posts waiting for a thread, oldest first: never tried, interrupted, or due for a retry."""
     rows = await store.fetch_all(
         """
-        SELECT posts.*, mirrors.post_id AS mirror_post_id
+        SELECT posts.*
         FROM posts LEFT JOIN mirrors ON mirrors.post_id = posts.id
         WHERE mirrors.post_id IS NULL
            OR mirrors.state IN ('new', 'mirroring')
@@ -151,25 +152,32 @@ async def posts_to_mirror(
         """,
         (to_db(now), limit),
     )
-    found: list[tuple[Post, Mirror | None]] = []
-    for row in rows:
-        post = post_from_row(row)
-        mirror = await get_mirror(store, post.id) if row["mirror_post_id"] is not None else None
-        found.append((post, mirror))
-    return found
+    posts = [post_from_row(row) for row in rows]
+    mirrors = await _mirrors_of(store, [post.id for post in posts])
+    return [(post, mirrors.get(post.id)) for post in posts]
+
+
+async def _mirrors_of(store: Store, post_ids: list[int]) -> dict[int, Mirror]:
+    """The mirrors of these posts, in one query."""
+    if not post_ids:
+        return {}
+    rows = await store.fetch_all(
+        "SELECT * FROM mirrors WHERE post_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(post_ids),),
+    )
+    return {row["post_id"]: mirror_from_row(row) for row in rows}
 
 
 async def stale_starters(store: Store) -> list[tuple[Post, Mirror]]:
     rows = await store.fetch_all(
-        "SELECT post_id FROM mirrors WHERE starter_stale = 1 AND state = 'mirrored'"
+        "SELECT * FROM mirrors WHERE starter_stale = 1 AND state = 'mirrored'"
     )
-    found: list[tuple[Post, Mirror]] = []
-    for row in rows:
-        post_row = await store.fetch_one("SELECT * FROM posts WHERE id = ?", (row["post_id"],))
-        mirror = await get_mirror(store, row["post_id"])
-        if post_row is not None and mirror is not None:
-            found.append((post_from_row(post_row), mirror))
-    return found
+    mirrors = {row["post_id"]: mirror_from_row(row) for row in rows}
+    posts = await store.fetch_all(
+        "SELECT * FROM posts WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(mirrors)),),
+    )
+    return [(post_from_row(post), mirrors[post["id"]]) for post in posts]
 
 
 async def list_mirrors(store: Store, states: tuple[MirrorState, ...]) -> list[Mirror]:
