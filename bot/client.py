@@ -32,7 +32,13 @@ GLOBAL_PACE = 49
 GLOBAL_PACE_WINDOW = 1.02
 
 # Loaded in this order by setup_hook; one module per capability.
-EXTENSIONS: tuple[str, ...] = ("cogs.admin", "cogs.mirror", "cogs.sync", "cogs.digest")
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.admin",
+    "cogs.mirror",
+    "cogs.sync",
+    "cogs.moderation",
+    "cogs.digest",
+)
 
 
 def bot_intents() -> discord.Intents:

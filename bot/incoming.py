@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import discord
 
-from bot.sync import IncomingAttachment, IncomingMessage, snowflake_time
+from bot.sync import IncomingAttachment, IncomingMessage, Standing, snowflake_time
 
 _DEFAULT = {discord.MessageType.default}
 _REPLY = {discord.MessageType.reply}
@@ -53,7 +53,36 @@ def incoming_message(message: discord.Message) -> IncomingMessage:
         reply_to=reply_to if message.type in _REPLY else None,
         created_at=snowflake_time(message.id),
         edited_at=message.edited_at,
+        standing=standing_of(author),
     )
+
+
+def standing_of(author: discord.abc.User) -> Standing:
+    """A Member's roles and Manage Messages. History pages carry users, not members: unless the
+    member is cached, their roles are unknown and the rules treat them as any member."""
+    if not isinstance(author, discord.Member):
+        return Standing()
+    return Standing(
+        role_ids=frozenset(role.id for role in author.roles),
+        manages_messages=author.guild_permissions.manage_messages,
+    )
+
+
+def standing_from_payload(guild: discord.Guild | None, data: dict[str, Any]) -> Standing:
+    """The author's standing from a raw MESSAGE_UPDATE: its partial member's roles, read against
+    the cached guild's role permissions."""
+    member = data.get("member")
+    if guild is None or not isinstance(member, dict):
+        return Standing()
+    role_ids = frozenset(int(role) for role in member.get("roles") or ())
+    if guild.owner_id is not None and str(guild.owner_id) == str(data.get("author", {}).get("id")):
+        return Standing(role_ids, True)
+    permissions = discord.Permissions.none()
+    for role_id in (guild.id, *role_ids):
+        role = guild.get_role(role_id)
+        if role is not None:
+            permissions.value |= role.permissions.value
+    return Standing(role_ids, permissions.manage_messages or permissions.administrator)
 
 
 def reaction_counts(message: discord.Message) -> dict[str, int]:

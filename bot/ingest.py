@@ -42,6 +42,8 @@ class SyncWriter:
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.committed = 0
+        # Told the ids of the cases the rules opened in each committed batch (moderation cog).
+        self.on_cases: Callable[[tuple[int, ...]], None] | None = None
 
     def start(self) -> None:
         if self._task is None:
@@ -96,6 +98,8 @@ class SyncWriter:
                     break
             try:
                 result = await self._commit([event for event, _ in batch])
+                if result.cases and self.on_cases is not None:
+                    self.on_cases(result.cases)
                 for _, waiter in batch:
                     if waiter is not None and not waiter.done():
                         waiter.set_result(result)

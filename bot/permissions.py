@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import discord
 
 # What the bot asks for in its invite URL, and why:
@@ -26,3 +28,14 @@ def is_admin(member: discord.Member | discord.User) -> bool:
     if not isinstance(member, discord.Member):
         return False
     return member.guild_permissions.manage_guild or member.guild_permissions.administrator
+
+
+def is_moderator(member: discord.Member | discord.User, moderator_role_ids: Iterable[int]) -> bool:
+    """Manage Messages (or admin) in the server, or one of the configured moderator roles."""
+    if not isinstance(member, discord.Member):
+        return False
+    permissions = member.guild_permissions
+    if permissions.manage_messages or permissions.administrator:
+        return True
+    wanted = set(moderator_role_ids)
+    return any(role.id in wanted for role in member.roles)

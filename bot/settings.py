@@ -80,6 +80,19 @@ class Settings(BaseSettings):
     sync_other_bots: bool = False
     catchup_days: Annotated[int, Field(ge=0, le=3650)] = 30
     digest_schedule: str = "0 9 * * mon"
+    # Moderation defaults; moderators change them per server with /mod rules. 0 turns a limit off.
+    rules_disallowed_words: Annotated[tuple[str, ...], NoDecode] = ()
+    rules_moderation_words: Annotated[tuple[str, ...], NoDecode] = ()
+    rules_max_links: Annotated[int, Field(ge=0, le=100)] = 2
+    rules_hold_invites: bool = True
+    rules_max_mentions: Annotated[int, Field(ge=0, le=100)] = 5
+    rules_flood_count: Annotated[int, Field(ge=0, le=100)] = 5
+    rules_flood_seconds: Annotated[int, Field(ge=1, le=3600)] = 10
+    rules_duplicate_minutes: Annotated[int, Field(ge=0, le=1440)] = 10
+    rules_hold_first_comment: bool = False
+    rules_exempt_role_ids: Annotated[tuple[Snowflake, ...], NoDecode] = ()
+    close_comments_after_days: Annotated[int, Field(ge=0, le=3650)] = 0
+    erase_removed_after_days: Annotated[int, Field(ge=0, le=3650)] = 30
 
     @field_validator("discord_token", mode="before")
     @classmethod
@@ -119,7 +132,14 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator("moderator_role_ids", "feed_urls", mode="before")
+    @field_validator(
+        "moderator_role_ids",
+        "feed_urls",
+        "rules_disallowed_words",
+        "rules_moderation_words",
+        "rules_exempt_role_ids",
+        mode="before",
+    )
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -132,6 +152,18 @@ class Settings(BaseSettings):
         for url in value:
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"{url!r} is not an http(s) URL")
+        return value
+
+    @field_validator("rules_disallowed_words", "rules_moderation_words")
+    @classmethod
+    def _rule_words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from bot.moderation.rules import RuleError, validate_word
+
+        for word in value:
+            try:
+                validate_word(word)
+            except RuleError as error:
+                raise ValueError(f"{word[:40]!r}: {error}") from None
         return value
 
     @field_validator("log_level", mode="before")
@@ -223,14 +255,28 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError(_problems(error)) from None
 
 
+_ID_FIELDS = frozenset(
+    {
+        "GUILD_ID",
+        "MIRROR_CHANNEL_ID",
+        "DIGEST_CHANNEL_ID",
+        "MODLOG_CHANNEL_ID",
+        "MODERATOR_ROLE_IDS",
+        "RULES_EXEMPT_ROLE_IDS",
+    }
+)
+
+
 def _problems(error: ValidationError) -> dict[str, str]:
     problems: dict[str, str] = {}
     for detail in error.errors(include_url=False, include_input=False):
         name = str(detail["loc"][0]).upper() if detail["loc"] else "SETTINGS"
         message = detail["msg"].removeprefix("Value error, ")
-        if detail["type"] in {"int_parsing", "greater_than", "less_than"}:
+        if detail["type"] in {"int_parsing", "greater_than", "less_than"} and name in _ID_FIELDS:
             message = "must be a Discord id (a positive whole number)"
-            if name == "MODERATOR_ROLE_IDS":
+            if name in {"MODERATOR_ROLE_IDS", "RULES_EXEMPT_ROLE_IDS"}:
                 message = "must be Discord role ids separated by commas"
+        elif detail["type"] == "int_parsing":
+            message = "must be a whole number"
         problems.setdefault(name, message)
     return problems

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from bot.moderation.rules import RuleSet
+
 DISCORD_EPOCH_MS = 1_420_070_400_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -29,6 +31,15 @@ class IncomingAttachment:
     content_type: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What the rules' exemptions need to know about an author: their roles, and whether they
+    may manage messages (moderators are never judged)."""
+
+    role_ids: frozenset[int] = frozenset()
+    manages_messages: bool = False
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IncomingMessage:
     message_id: int
@@ -44,6 +55,15 @@ class IncomingMessage:
     reply_to: int | None = None  # the id of the message this one replies to
     created_at: datetime  # snowflake_time(message_id)
     edited_at: datetime | None = None
+    standing: Standing = Standing()
+
+
+@dataclass(frozen=True, slots=True)
+class Moderation:
+    """The rules every new and edited comment of this guild is judged by as it is stored."""
+
+    guild_id: int
+    rules: RuleSet
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,6 +72,7 @@ class SyncPolicy:
     own_webhook_ids: frozenset[int] = frozenset()
     max_depth: int = 5
     include_other_bots: bool = False
+    moderation: Moderation | None = None  # None: comments are stored unjudged
 
     def __post_init__(self) -> None:
         if self.max_depth < 1:
@@ -99,6 +120,7 @@ class Edited:
     content: str
     edited_at: datetime
     attachments: tuple[IncomingAttachment, ...] | None = None  # None: unchanged or unknown
+    standing: Standing = Standing()
 
 
 @dataclass(frozen=True, slots=True)

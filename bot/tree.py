@@ -50,6 +50,10 @@ def describe_error(
     original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
     if isinstance(original, UserFacingError | Refusal):
         return str(original)
+    if isinstance(error, app_commands.TransformerError) and isinstance(
+        error.__cause__, UserFacingError
+    ):
+        return str(error.__cause__)
     if isinstance(error, app_commands.TransformerError):
         return f"{error.value!r} is not a valid {error.type.name.lower().replace('_', ' ')}."
     if isinstance(error, app_commands.MissingPermissions | app_commands.CheckFailure):

@@ -13,7 +13,12 @@ from discord.ext import commands
 from bot.catchup import catch_up_thread
 from bot.client import Threadbridge
 from bot.clock import utcnow
-from bot.incoming import attachment_from_payload, edited_content, incoming_message
+from bot.incoming import (
+    attachment_from_payload,
+    edited_content,
+    incoming_message,
+    standing_from_payload,
+)
 from bot.ingest import SyncWriter
 from bot.log import event_context, get_logger
 from bot.permissions import is_admin
@@ -55,6 +60,8 @@ class SyncCog(commands.Cog, name="sync"):
             own_webhook_ids=frozenset({webhook_id} if webhook_id else ()),
             max_depth=settings.sync_max_depth,
             include_other_bots=settings.sync_other_bots,
+            # The rules in force, when the moderation cog is loaded.
+            moderation=getattr(self.bot.get_cog("moderation"), "moderation", None),
         )
 
     async def cog_load(self) -> None:
@@ -96,6 +103,7 @@ class SyncCog(commands.Cog, name="sync"):
             return
         content, attachments = edit
         edited_at = datetime.fromisoformat(str(payload.data.get("edited_timestamp")))
+        guild = self.bot.get_guild(payload.guild_id) if payload.guild_id else None
         self.writer.submit(
             Edited(
                 payload.message_id,
@@ -105,6 +113,7 @@ class SyncCog(commands.Cog, name="sync"):
                 tuple(attachment_from_payload(a) for a in attachments)
                 if attachments is not None
                 else None,
+                standing_from_payload(guild, dict(payload.data)),
             )
         )
 

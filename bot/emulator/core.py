@@ -9,6 +9,7 @@ from typing import Any
 
 from .config import EmulatorConfig
 from .errors import (
+    CANNOT_DM,
     THREAD_LOCKED,
     UNKNOWN_CHANNEL,
     UNKNOWN_MESSAGE,
@@ -186,6 +187,13 @@ class Core:
         """Permission checks and the archive/lock rules for posting into `channel`."""
         if channel.type == FORUM:
             raise ApiError(400, 50008, "Cannot send messages in a non-text channel")
+        if channel.type == DM:
+            # A member who closed their DMs to server members (or blocked the bot).
+            for user_id in channel.recipient_ids:
+                user = self.state.users.get(user_id)
+                if user_id != author_id and user is not None and not user.accepts_dms:
+                    raise ApiError(403, CANNOT_DM, "Cannot send messages to this user")
+            return
         if channel.is_thread:
             self.require(channel, author_id, Perm.VIEW_CHANNEL, Perm.SEND_MESSAGES_IN_THREADS)
             if channel.locked and author_id is not None and not (

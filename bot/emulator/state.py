@@ -48,6 +48,7 @@ class User:
     global_name: str | None = None
     avatar: str | None = None
     bot: bool = False
+    accepts_dms: bool = True  # False: sending them a DM fails with 50007, as when DMs are closed
 
     def payload(self) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -91,3 +91,38 @@ class Comment:
     discord_message_id: int | None
     created_at: datetime
     edited_at: datetime | None
+
+
+class CaseAction(enum.StrEnum):
+    """What a moderation case did. Automatic cases (moderator None) are holds, removals, lifted
+    bans and closed posts."""
+
+    HOLD = "hold"
+    REMOVE = "remove"
+    APPROVE = "approve"
+    LOCK = "lock"
+    UNLOCK = "unlock"
+    BAN = "ban"
+    UNBAN = "unban"
+    WARN = "warn"
+    PURGE = "purge"
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    id: int
+    guild_id: int
+    number: int
+    action: CaseAction
+    target_user_id: int | None
+    comment_id: int | None
+    post_id: int | None
+    moderator_id: int | None  # None: the rules or a scheduled job decided
+    rule: str | None
+    reason: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    modlog_message_id: int | None
+    enforced_at: datetime | None
+    attempts: int
+    last_error: str | None

@@ -12,8 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import from_db, from_db_optional, to_db, utcnow
+from bot.moderation.rules import Outcome, judge
 from bot.store.database import Store
-from bot.store.models import Source
+from bot.store.models import CaseAction, CommentStatus, Source
+from bot.store.moderation import comment_facts_in, judged_in, open_case_in
 from bot.sync import (
     Created,
     Deleted,
@@ -22,6 +24,7 @@ from bot.sync import (
     IncomingMessage,
     ReactionChanged,
     ReactionsSet,
+    Standing,
     SyncEvent,
     SyncPolicy,
     ThreadLocked,
@@ -67,6 +70,7 @@ class BatchResult:
     locks: int = 0
     unmirrored: int = 0  # events for threads that are not a post's mirror
     unknown: int = 0  # edits, deletes and reactions of messages that are not (live) comments
+    cases: tuple[int, ...] = ()  # ids of the cases the rules opened, for the moderation cog
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +107,7 @@ def _apply_sync(
             else:
                 batch.skipped[outcome] += 1
         elif isinstance(event, Edited):
-            batch.tally[_edit(db, post_id, event)] += 1
+            batch.tally[_edit(db, post_id, event, batch)] += 1
         elif isinstance(event, Deleted):
             found = _delete(db, post_id, event)
             batch.tally["deleted"] += found
@@ -128,6 +132,7 @@ def _apply_sync(
         locks=tally["locks"],
         unmirrored=tally["unmirrored"],
         unknown=tally["unknown"],
+        cases=tuple(batch.cases),
     )
 
 
@@ -143,6 +148,7 @@ class _Batch:
         self.authors: dict[tuple[int, str, bool], int] = {}
         self.activity: dict[int, datetime] = {}
         self.cursors: dict[int, int] = {}
+        self.cases: list[int] = []
 
     def load_posts(self, db: sqlite3.Connection, thread_ids: Iterable[int]) -> None:
         """The posts of all the batch's threads in one query (no event in a batch changes
@@ -244,12 +250,13 @@ def _create(db: sqlite3.Connection, post_id: int, event: Created, batch: _Batch)
         return "already_stored"
     author_id = batch.author_id(db, message)
     parent_id = _parent_for(db, post_id, message.reply_to, batch.policy.max_depth)
-    db.execute(
+    comment_id = db.execute(
         """
         INSERT INTO comments (post_id, parent_id, author_id, author_name, body, status, source,
                               discord_message_id, created_at, edited_at, attachments,
                               has_stickers, reply_to_message_id)
         VALUES (?, ?, ?, ?, ?, ?, 'discord', ?, ?, ?, ?, ?, ?)
+        RETURNING id
         """,
         (
             post_id,
@@ -266,13 +273,77 @@ def _create(db: sqlite3.Connection, post_id: int, event: Created, batch: _Batch)
             int(message.has_stickers),
             message.reply_to,
         ),
-    )
+    ).fetchall()[0]["id"]
+    if not known["tombstoned"]:
+        _judge(
+            db,
+            batch,
+            post_id=post_id,
+            comment_id=comment_id,
+            author_row_id=author_id,
+            author_user_id=message.author_id,
+            standing=message.standing,
+            thread_id=message.thread_id,
+            text=message.content,
+            created_at=message.created_at,
+        )
     if known["has_orphans"]:
         _adopt_orphans(db, post_id, message.message_id, batch.policy.max_depth)
     # Checked above with the rest: nothing in between writes early_edits.
     if known["edited_early"]:
-        _apply_early_edit(db, post_id, message.message_id)
+        _apply_early_edit(db, post_id, message.message_id, batch)
     return "created"
+
+
+def _judge(
+    db: sqlite3.Connection,
+    batch: _Batch,
+    *,
+    post_id: int,
+    comment_id: int,
+    author_row_id: int,
+    author_user_id: int,
+    standing: Standing,
+    thread_id: int,
+    text: str,
+    created_at: datetime,
+) -> None:
+    """Run the rules on a new or edited visible comment; a hold or removal opens its case in
+    this transaction, so the comment is never seen published before it is judged."""
+    moderation = batch.policy.moderation
+    if moderation is None:
+        return
+    facts = comment_facts_in(
+        db,
+        guild_id=moderation.guild_id,
+        rules=moderation.rules,
+        author_row_id=author_row_id,
+        author_user_id=author_user_id,
+        author_role_ids=standing.role_ids,
+        author_is_moderator=standing.manages_messages,
+        thread_id=thread_id,
+        text=text,
+        created_at=created_at,
+        comment_id=comment_id,
+    )
+    verdict = judge(facts, moderation.rules)
+    if verdict.outcome is Outcome.ALLOW:
+        return
+    held = verdict.outcome is Outcome.HOLD
+    now = utcnow()
+    case = open_case_in(
+        db,
+        guild_id=moderation.guild_id,
+        action=CaseAction.HOLD if held else CaseAction.REMOVE,
+        now=now,
+        target_user_id=author_user_id,
+        comment_id=comment_id,
+        post_id=post_id,
+        rule=verdict.rule,
+        reason=verdict.reason,
+    )
+    judged_in(db, comment_id, CommentStatus.HELD if held else CommentStatus.REMOVED, case, now)
+    batch.cases.append(case.id)
 
 
 def _keep_early_edit(db: sqlite3.Connection, event: Edited) -> None:
@@ -292,7 +363,9 @@ def _keep_early_edit(db: sqlite3.Connection, event: Edited) -> None:
     )
 
 
-def _apply_early_edit(db: sqlite3.Connection, post_id: int, message_id: int) -> None:
+def _apply_early_edit(
+    db: sqlite3.Connection, post_id: int, message_id: int, batch: _Batch
+) -> None:
     rows = db.execute(
         "DELETE FROM early_edits WHERE message_id = ? RETURNING *", (message_id,)
     ).fetchall()
@@ -315,6 +388,7 @@ def _apply_early_edit(db: sqlite3.Connection, post_id: int, message_id: int) -> 
             from_db(early["edited_at"]),
             attachments,
         ),
+        batch,
     )
 
 
@@ -392,11 +466,13 @@ def _rehang(db: sqlite3.Connection, root_id: int, parent_path: list[int], max_de
         paths[comment_id] = [*above, comment_id]
 
 
-def _edit(db: sqlite3.Connection, post_id: int, event: Edited) -> str:
+def _edit(db: sqlite3.Connection, post_id: int, event: Edited, batch: _Batch) -> str:
     rows = db.execute(
         """
-        SELECT id, body, attachments, status, edited_at FROM comments
-        WHERE discord_message_id = ? AND post_id = ? AND source = 'discord'
+        SELECT comments.id, body, attachments, status, edited_at, created_at, author_id,
+               authors.external_id AS author_user_id
+        FROM comments JOIN authors ON authors.id = comments.author_id
+        WHERE discord_message_id = ? AND post_id = ? AND comments.source = 'discord'
         """,
         (event.message_id, post_id),
     ).fetchall()
@@ -404,8 +480,9 @@ def _edit(db: sqlite3.Connection, post_id: int, event: Edited) -> str:
     if row is None:
         _keep_early_edit(db, event)
         return "unknown"
-    # Deleted covers opted-out authors too: an edit must not bring their words back.
-    if row["status"] == "deleted":
+    # Deleted covers opted-out authors too: an edit must not bring their words back. A removed
+    # comment's message is being deleted; its stored text stays what the moderator saw.
+    if row["status"] in ("deleted", "removed"):
         return "unknown"
     previous_edit = from_db_optional(row["edited_at"])
     if previous_edit is not None and event.edited_at < previous_edit:
@@ -425,6 +502,20 @@ def _edit(db: sqlite3.Connection, post_id: int, event: Edited) -> str:
         "UPDATE comments SET body = ?, attachments = ?, edited_at = ? WHERE id = ?",
         (event.content, attachments, to_db(event.edited_at), row["id"]),
     )
+    # A held comment stays held (a moderator decides); a visible one is judged again.
+    if body_changed and row["status"] == "visible":
+        _judge(
+            db,
+            batch,
+            post_id=post_id,
+            comment_id=row["id"],
+            author_row_id=row["author_id"],
+            author_user_id=int(row["author_user_id"]),
+            standing=event.standing,
+            thread_id=event.thread_id,
+            text=event.content,
+            created_at=from_db(row["created_at"]),
+        )
     return "edited"
 
 
@@ -434,13 +525,15 @@ def _delete(db: sqlite3.Connection, post_id: int, event: Deleted) -> int:
     now = to_db(utcnow())
     for message_id in event.message_ids:
         # Only Discord comments: deleting a web comment's webhook message is our own doing.
+        # A removed comment stays removed: its message was deleted by the bot enforcing that.
         marked = db.execute(
             """
-            UPDATE comments SET status = 'deleted'
+            UPDATE comments SET status = 'deleted', status_at = ?
             WHERE discord_message_id = ? AND post_id = ? AND source = 'discord'
+              AND status != 'removed'
             RETURNING id
             """,
-            (message_id, post_id),
+            (now, message_id, post_id),
         ).fetchall()
         found += len(marked)
         db.execute(

@@ -1,0 +1,809 @@
+"""Moderation in Discord: /mod, the review queue and its buttons, the Hold/Remove/Approve and
+Comment history context menus, and the scheduled moderation jobs.
+
+The rules themselves run in the sync writer as comments are stored (see bot.store.sync); this
+cog keeps the rule set in force, hands it to the sync cog, and settles the cases it opens.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import Threadbridge
+from bot.errors import UserFacingError
+from bot.log import get_logger
+from bot.moderation.config import (
+    LIMITS,
+    LISTS,
+    build_rule_set,
+    default_limits,
+    normalise_entry,
+    parse_limit,
+)
+from bot.moderation.durations import DurationError, format_duration, parse_duration
+from bot.moderation.enforcement import ACTION_TITLES, Enforcer, quote
+from bot.moderation.rules import RuleError
+from bot.moderation.views import QUEUE_PAGE_SIZE, QueuePageButton, ReviewButton, queue_view
+from bot.permissions import is_moderator
+from bot.render import escape_title
+from bot.store.models import Case, CaseAction, CommentStatus
+from bot.store.moderation import (
+    CommentRef,
+    StatusConflict,
+    active_ban,
+    add_rule_entry,
+    ban_commenter,
+    comment_by_message,
+    comments_of_user,
+    decide_comment,
+    erase_old_bodies,
+    get_case,
+    get_comment_ref,
+    held_comments,
+    lift_expired_bans,
+    list_cases,
+    load_rules,
+    open_case,
+    posts_to_close,
+    remove_comments_of,
+    remove_rule_entry,
+    search_comments,
+    set_case_reason,
+    set_comments_closed,
+    set_rule_limit,
+    unban_commenter,
+)
+from bot.store.posts import get_post, search_posts
+from bot.sync import Moderation
+from bot.tree import Refusal, reply_privately
+
+log = get_logger("threadbridge.cogs.moderation")
+
+JOBS = ("moderation-owed", "moderation-bans", "moderation-close", "moderation-erase")
+MAX_LIST_ENTRIES = 1000  # per list, as Discord AutoMod allows keywords per rule
+Reason = app_commands.Range[str, 1, 500]
+RuleList = Literal[
+    "disallowed_words", "disallowed_patterns", "moderation_words", "moderation_patterns"
+]
+MESSAGE_LINK = "https://discord.com/channels/"
+
+
+class DurationTransformer(app_commands.Transformer):
+    """"30m", "12h", "7d", "2w": between a minute and a year."""
+
+    async def transform(self, interaction: discord.Interaction, value: str) -> timedelta:
+        try:
+            return parse_duration(value)
+        except DurationError as error:
+            raise UserFacingError(str(error)) from None
+
+
+Duration = app_commands.Transform[timedelta, DurationTransformer]
+
+
+def _status_problem(conflict: StatusConflict, comment_id: int) -> str:
+    if conflict.status is None:
+        return f"There is no comment #{comment_id}."
+    if conflict.source == "web":
+        return f"Comment #{comment_id} came from the site: moderate it there."
+    return f"Comment #{comment_id} is {conflict.status.value}, so that does not apply to it."
+
+
+def _comment_line(comment: CommentRef, guild_id: int) -> str:
+    link = ""
+    if comment.thread_id and comment.discord_message_id:
+        link = f" [jump]({MESSAGE_LINK}{guild_id}/{comment.thread_id}/{comment.discord_message_id})"
+    title = escape_title(comment.post_title)[:80]
+    return f"**#{comment.id}** {comment.status.value} · {title}{link}\n{quote(comment.body, 160)}"
+
+
+@app_commands.default_permissions(manage_messages=True)
+@app_commands.guild_only()
+class ModerationCog(
+    commands.GroupCog,
+    name="moderation",
+    group_name="mod",
+    group_description="Keep the post threads healthy",
+):
+    rules = app_commands.Group(name="rules", description="The rules every comment is checked by")
+
+    def __init__(self, bot: Threadbridge) -> None:
+        self.bot = bot
+        self.enforcer = Enforcer(bot)
+        # The rule set the sync writer judges comments by (read by the sync cog's policy).
+        self.moderation: Moderation | None = None
+        self.menus = [
+            self._menu("Hold", self.hold_menu),
+            self._menu("Remove", self.remove_menu),
+            self._menu("Approve", self.approve_menu),
+            self._menu("Comment history", self.history_menu),
+        ]
+
+    @staticmethod
+    def _menu(name: str, callback: object) -> app_commands.ContextMenu:
+        menu = app_commands.ContextMenu(name=name, callback=callback)  # type: ignore[arg-type]
+        menu.default_permissions = discord.Permissions(manage_messages=True)
+        menu.guild_only = True
+        return menu
+
+    @property
+    def guild_id(self) -> int:
+        assert self.bot.settings.guild_id is not None
+        return self.bot.settings.guild_id
+
+    async def cog_load(self) -> None:
+        await self.reload_rules()
+        self.bot.add_dynamic_items(ReviewButton, QueuePageButton)
+        for menu in self.menus:
+            self.bot.tree.add_command(menu)
+        sync = self.bot.get_cog("sync")
+        if sync is not None:
+            sync.writer.on_cases = self.enforcer.submit  # type: ignore[attr-defined]
+        self.enforcer.start()
+        self._schedule()
+
+    async def cog_unload(self) -> None:
+        for job in self.bot.scheduler.get_jobs():
+            if job.id in JOBS:
+                job.remove()
+        sync = self.bot.get_cog("sync")
+        if sync is not None:
+            sync.writer.on_cases = None  # type: ignore[attr-defined]
+        for menu in self.menus:
+            self.bot.tree.remove_command(menu.name, type=menu.type)
+        self.bot.remove_dynamic_items(ReviewButton, QueuePageButton)
+        await self.enforcer.stop()
+
+    def _schedule(self) -> None:
+        """Each job also runs once at start: what fell due while the bot was down is done now."""
+        now = self.bot.clock()
+        jobs = (
+            ("moderation-owed", self.enforcer.submit_owed, timedelta(minutes=1)),
+            ("moderation-bans", self.lift_bans, timedelta(minutes=1)),
+            ("moderation-close", self.close_old_posts, timedelta(hours=1)),
+            ("moderation-erase", self.erase_bodies, timedelta(hours=6)),
+        )
+        for job_id, work, every in jobs:
+            self.bot.scheduler.add_job(
+                work,
+                "interval",
+                seconds=every.total_seconds(),
+                id=job_id,
+                replace_existing=True,
+                next_run_time=now,
+            )
+
+    async def reload_rules(self) -> None:
+        stored = await load_rules(self.bot.store, self.guild_id)
+        self.moderation = Moderation(
+            self.guild_id, build_rule_set(self.bot.settings, stored.lists, stored.limits)
+        )
+
+    # --- scheduled jobs ------------------------------------------------------------------------
+
+    async def lift_bans(self) -> list[Case]:
+        cases = await lift_expired_bans(self.bot.store, self.guild_id, self.bot.clock())
+        if cases:
+            log.info("comment bans expired", count=len(cases))
+        self.enforcer.submit(case.id for case in cases)
+        return cases
+
+    async def close_old_posts(self) -> list[Case]:
+        days = self.bot.settings.close_comments_after_days
+        if not days:
+            return []
+        now = self.bot.clock()
+        opened: list[Case] = []
+        for post_id in await posts_to_close(self.bot.store, now - timedelta(days=days)):
+            case = await set_comments_closed(
+                self.bot.store,
+                guild_id=self.guild_id,
+                post_id=post_id,
+                closed=True,
+                moderator_id=None,
+                reason=f"comments close {days} days after a post is published",
+                now=now,
+            )
+            if case is not None:
+                opened.append(case)
+        if opened:
+            log.info("comments closed on old posts", count=len(opened))
+        self.enforcer.submit(case.id for case in opened)
+        return opened
+
+    async def erase_bodies(self) -> int:
+        days = self.bot.settings.erase_removed_after_days
+        if not days:
+            return 0
+        now = self.bot.clock()
+        erased = await erase_old_bodies(self.bot.store, now - timedelta(days=days), now)
+        if erased:
+            log.info("removed and deleted comments erased", count=erased)
+        return erased
+
+    # --- who may moderate ------------------------------------------------------------------------
+
+    def require_moderator(self, interaction: discord.Interaction[Threadbridge]) -> None:
+        if not is_moderator(interaction.user, self.bot.settings.moderator_role_ids):
+            raise Refusal("Only moderators (a moderator role or Manage Messages) can do that.")
+
+    async def interaction_check(self, interaction: discord.Interaction[Threadbridge]) -> bool:  # type: ignore[override]
+        # Default permissions hide /mod from members, but a server can override them: this
+        # check is the one that holds.
+        self.require_moderator(interaction)
+        return True
+
+    # --- deciding on comments ----------------------------------------------------------------
+
+    async def decide(
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        comment_id: int,
+        action: CaseAction,
+        reason: str | None,
+    ) -> Case:
+        try:
+            case = await decide_comment(
+                self.bot.store,
+                guild_id=self.guild_id,
+                comment_id=comment_id,
+                action=action,
+                moderator_id=interaction.user.id,
+                reason=reason,
+                now=self.bot.clock(),
+            )
+        except StatusConflict as conflict:
+            raise UserFacingError(_status_problem(conflict, comment_id)) from None
+        self.enforcer.submit([case.id])
+        return case
+
+    async def _comment(self, text: str) -> CommentRef:
+        """A comment named by its number ("12" or "#12") or by a link to its message."""
+        cleaned = text.strip().removeprefix("#")
+        comment = None
+        if cleaned.isdigit() and len(cleaned) <= 19:
+            comment = await get_comment_ref(self.bot.store, int(cleaned))
+        elif cleaned.startswith(MESSAGE_LINK):
+            message_id = cleaned.rstrip("/").rsplit("/", 1)[-1]
+            if message_id.isdigit() and len(message_id) <= 20:
+                comment = await comment_by_message(self.bot.store, int(message_id))
+        if comment is None:
+            raise UserFacingError(
+                f"No comment matches {text[:50]!r}: pick one from the list, or paste a link "
+                "to its message."
+            )
+        return comment
+
+    async def _comment_choices(
+        self, current: str, statuses: tuple[CommentStatus, ...]
+    ) -> list[app_commands.Choice[str]]:
+        found = await search_comments(
+            self.bot.store, current.strip().removeprefix("#"), statuses=statuses, limit=25
+        )
+        return [
+            app_commands.Choice(
+                name=f"#{c.id} {c.author_name}: {' '.join(c.body.split())}"[:100] or f"#{c.id}",
+                value=str(c.id),
+            )
+            for c in found
+        ]
+
+    async def held_autocomplete(
+        self, interaction: discord.Interaction[Threadbridge], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._comment_choices(current, (CommentStatus.HELD,))
+
+    async def removable_autocomplete(
+        self, interaction: discord.Interaction[Threadbridge], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._comment_choices(current, (CommentStatus.HELD, CommentStatus.VISIBLE))
+
+    async def post_autocomplete(
+        self, interaction: discord.Interaction[Threadbridge], current: str
+    ) -> list[app_commands.Choice[int]]:
+        posts = await search_posts(self.bot.store, current.strip(), limit=25)
+        return [
+            app_commands.Choice(name=f"{post.id} · {post.title or 'Untitled'}"[:100], value=post.id)
+            for post in posts
+        ]
+
+    @app_commands.command(name="queue", description="Held comments waiting for a decision")
+    @app_commands.describe(page="Which page of the queue (4 comments a page)")
+    async def queue(
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        page: app_commands.Range[int, 1, 10_000] = 1,
+    ) -> None:
+        await self.show_queue(interaction, page - 1, edit=False)
+
+    async def show_queue(
+        self, interaction: discord.Interaction[Threadbridge], page: int, *, edit: bool
+    ) -> None:
+        comments, total = await held_comments(
+            self.bot.store, offset=page * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE
+        )
+        pages = max(1, math.ceil(total / QUEUE_PAGE_SIZE))
+        if not comments and total:
+            page = pages - 1  # the last page emptied under us: show the one before
+            comments, total = await held_comments(
+                self.bot.store, offset=page * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE
+            )
+        embed = discord.Embed(
+            title=f"Review queue: {total} held comment{'s' if total != 1 else ''}",
+            colour=discord.Colour.gold(),
+        )
+        if not comments:
+            embed.description = "Nothing is waiting for review."
+        for comment in comments:
+            reason = f"\nHeld: {comment.status_reason}" if comment.status_reason else ""
+            embed.add_field(
+                name=f"#{comment.id} · {comment.author_name}"[:256],
+                value=(_comment_line(comment, self.guild_id) + reason)[:1024],
+                inline=False,
+            )
+        embed.set_footer(text=f"Page {page + 1} of {pages}")
+        view = queue_view([comment.id for comment in comments], page, pages)
+        if edit:
+            await interaction.response.edit_message(embed=embed, view=view)
+        else:
+            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+    async def review_clicked(
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        action: str,
+        comment_id: int,
+        page: int | None,
+    ) -> None:
+        """An Approve or Remove button, in the queue (page given) or on a mod-log case."""
+        try:
+            self.require_moderator(interaction)
+            decision = CaseAction.APPROVE if action == "approve" else CaseAction.REMOVE
+            reason = "approved from the review queue" if action == "approve" else None
+            case = await self.decide(
+                interaction, comment_id, decision, reason or "removed from the review queue"
+            )
+        except (UserFacingError, Refusal) as error:
+            await reply_privately(interaction, str(error))
+            return
+        if page is not None:
+            await self.show_queue(interaction, page, edit=True)
+        else:
+            # On the mod-log post: the decision is made, the buttons have done their work.
+            await interaction.response.edit_message(view=None)
+            await interaction.followup.send(
+                f"Comment #{comment_id}: {ACTION_TITLES[case.action].lower()} "
+                f"(case {case.number}).",
+                ephemeral=True,
+            )
+
+    async def queue_page_clicked(
+        self, interaction: discord.Interaction[Threadbridge], page: int
+    ) -> None:
+        try:
+            self.require_moderator(interaction)
+        except Refusal as error:
+            await reply_privately(interaction, str(error))
+            return
+        await self.show_queue(interaction, page, edit=True)
+
+    async def _done(
+        self, interaction: discord.Interaction[Threadbridge], case: Case, what: str
+    ) -> None:
+        await interaction.response.send_message(f"{what} (case {case.number}).", ephemeral=True)
+
+    @app_commands.command(name="approve", description="Publish a held comment")
+    @app_commands.describe(comment="The held comment")
+    @app_commands.autocomplete(comment=held_autocomplete)
+    async def approve(self, interaction: discord.Interaction[Threadbridge], comment: str) -> None:
+        chosen = await self._comment(comment)
+        case = await self.decide(interaction, chosen.id, CaseAction.APPROVE, None)
+        await self._done(interaction, case, f"Comment #{chosen.id} approved")
+
+    @app_commands.command(name="remove", description="Remove a comment from the thread and site")
+    @app_commands.describe(comment="The comment", reason="Why (the author is told)")
+    @app_commands.autocomplete(comment=removable_autocomplete)
+    async def remove(
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        comment: str,
+        reason: Reason | None = None,
+    ) -> None:
+        chosen = await self._comment(comment)
+        case = await self.decide(interaction, chosen.id, CaseAction.REMOVE, reason)
+        await self._done(interaction, case, f"Comment #{chosen.id} removed")
+
+    async def _set_closed(
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        post: int,
+        closed: bool,
+        reason: str | None,
+    ) -> None:
+        chosen = await get_post(self.bot.store, post)
+        if chosen is None:
+            raise UserFacingError(f"There is no post {post}.")
+        case = await set_comments_closed(
+            self.bot.store,
+            guild_id=self.guild_id,
+            post_id=chosen.id,
+            closed=closed,
+            moderator_id=interaction.user.id,
+            reason=reason,
+            now=self.bot.clock(),
+        )
+        title = escape_title(chosen.title)[:200]
+        if case is None:
+            state = "closed" if closed else "open"
+            raise UserFacingError(f"Comments on **{title}** are already {state}.")
+        self.enforcer.submit([case.id])
+        what = "closed" if closed else "reopened"
+        await self._done(interaction, case, f"Comments on **{title}** {what}")
+
+    @app_commands.command(name="lock", description="Close a post's comments: lock its thread")
+    @app_commands.describe(post="The post", reason="Why")
+    @app_commands.autocomplete(post=post_autocomplete)
+    async def lock(
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        post: int,
+        reason: Reason | None = None,
+    ) -> None:
+        await self._set_closed(interaction, post, True, reason)
+
+    @app_commands.command(name="unlock", description="Reopen a post's comments")
+    @app_commands.describe(post="The post", reason="Why")
+    @app_commands.autocomplete(post=post_autocomplete)
+    async def unlock(
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        post: int,
+        reason: Reason | None = None,
+    ) -> None:
+        await self._set_closed(interaction, post, False, reason)
+
+    @app_commands.command(name="ban", description="Ban a member from commenting")
+    @app_commands.describe(
+        member="Who",
+        duration="For how long, e.g. 30m, 12h, 7d, 2w (leave empty: until unbanned)",
+        reason="Why (the member is told)",
+    )
+    async def ban(
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        member: discord.Member,
+        duration: Duration | None = None,
+        reason: Reason | None = None,
+    ) -> None:
+        if member.bot or is_moderator(member, self.bot.settings.moderator_role_ids):
+            raise UserFacingError("Bots and moderators cannot be banned from commenting.")
+        now = self.bot.clock()
+        case = await ban_commenter(
+            self.bot.store,
+            guild_id=self.guild_id,
+            user_id=member.id,
+            until=None if duration is None else now + duration,
+            moderator_id=interaction.user.id,
+            reason=reason,
+            now=now,
+        )
+        self.enforcer.submit([case.id])
+        length = "until unbanned" if duration is None else f"for {format_duration(duration)}"
+        await self._done(interaction, case, f"{member.mention} is banned from commenting {length}")
+
+    @app_commands.command(name="unban", description="Let a member comment again")
+    @app_commands.describe(member="Who", reason="Why")
+    async def unban(
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        member: discord.User,
+        reason: Reason | None = None,
+    ) -> None:
+        case = await unban_commenter(
+            self.bot.store,
+            guild_id=self.guild_id,
+            user_id=member.id,
+            moderator_id=interaction.user.id,
+            reason=reason,
+            now=self.bot.clock(),
+        )
+        if case is None:
+            raise UserFacingError(f"{member.mention} is not banned from commenting.")
+        self.enforcer.submit([case.id])
+        await self._done(interaction, case, f"{member.mention} can comment again")
+
+    @app_commands.command(name="warn", description="Warn a member (sent to them privately)")
+    @app_commands.describe(member="Who", reason="The warning they receive")
+    async def warn(
+        self, interaction: discord.Interaction[Threadbridge], member: discord.Member, reason: Reason
+    ) -> None:
+        if member.bot:
+            raise UserFacingError("Bots cannot be warned.")
+        case = await open_case(
+            self.bot.store,
+            guild_id=self.guild_id,
+            action=CaseAction.WARN,
+            now=self.bot.clock(),
+            target_user_id=member.id,
+            moderator_id=interaction.user.id,
+            reason=reason,
+        )
+        self.enforcer.submit([case.id])
+        await self._done(interaction, case, f"{member.mention} warned")
+
+    @app_commands.command(name="purge", description="Remove a member's comments")
+    @app_commands.describe(member="Whose comments", post="Only this post's", reason="Why")
+    @app_commands.autocomplete(post=post_autocomplete)
+    async def purge(
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        member: discord.User,
+        post: int | None = None,
+        reason: Reason | None = None,
+    ) -> None:
+        if post is not None and await get_post(self.bot.store, post) is None:
+            raise UserFacingError(f"There is no post {post}.")
+        case, removed = await remove_comments_of(
+            self.bot.store,
+            guild_id=self.guild_id,
+            user_id=member.id,
+            post_id=post,
+            moderator_id=interaction.user.id,
+            reason=reason,
+            now=self.bot.clock(),
+        )
+        self.enforcer.submit([case.id])
+        await self._done(interaction, case, f"{removed} comment(s) of {member.mention} removed")
+
+    @app_commands.command(name="cases", description="The latest moderation cases")
+    @app_commands.describe(member="Only this member's cases")
+    async def cases(
+        self, interaction: discord.Interaction[Threadbridge], member: discord.User | None = None
+    ) -> None:
+        found, total = await list_cases(
+            self.bot.store,
+            self.guild_id,
+            target_user_id=None if member is None else member.id,
+            limit=15,
+        )
+        if not found:
+            whose = f" for {member.mention}" if member else ""
+            await interaction.response.send_message(f"No cases{whose}.", ephemeral=True)
+            return
+        lines = [self._case_line(case) for case in found]
+        more = f"\n…and {total - len(found)} older" if total > len(found) else ""
+        await interaction.response.send_message(
+            ("\n".join(lines) + more)[:2000], ephemeral=True
+        )
+
+    @staticmethod
+    def _case_line(case: Case) -> str:
+        who = f" <@{case.target_user_id}>" if case.target_user_id else ""
+        by = f"<@{case.moderator_id}>" if case.moderator_id else "automatic"
+        when = f"<t:{int(case.created_at.timestamp())}:d>"
+        reason = f": {escape_title(case.reason)[:80]}" if case.reason else ""
+        return f"**{case.number}** {when} {ACTION_TITLES[case.action]}{who} by {by}{reason}"
+
+    async def _case(self, number: int) -> Case:
+        case = await get_case(self.bot.store, self.guild_id, number)
+        if case is None:
+            raise UserFacingError(f"There is no case {number}.")
+        return case
+
+    @app_commands.command(name="case", description="One moderation case")
+    @app_commands.describe(number="The case number")
+    async def case(
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        number: app_commands.Range[int, 1, 2**53],
+    ) -> None:
+        found = await self._case(number)
+        embed = await self.enforcer.describe(found)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="reason", description="Set or change a case's reason")
+    @app_commands.describe(number="The case number", text="The reason")
+    async def reason(
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        number: app_commands.Range[int, 1, 2**53],
+        text: Reason,
+    ) -> None:
+        await self._case(number)
+        case = await set_case_reason(self.bot.store, self.guild_id, number, text)
+        assert case is not None
+        await interaction.response.send_message(
+            f"Case {number}'s reason is now: {escape_title(text)}", ephemeral=True
+        )
+        await self.enforcer.refresh_modlog(case)
+
+    # --- /mod rules ------------------------------------------------------------------------------
+
+    @rules.command(name="show", description="The rules in force")
+    async def rules_show(self, interaction: discord.Interaction[Threadbridge]) -> None:
+        stored = await load_rules(self.bot.store, self.guild_id)
+        defaults = default_limits(self.bot.settings)
+        lines = ["**Limits**"]
+        for name, limit in LIMITS.items():
+            value = stored.limits[name] if name in stored.limits else defaults[name]
+            shown = ("on" if value else "off") if limit.switch else (value or "off")
+            origin = "" if name in stored.limits else " (default)"
+            lines.append(f"`{name}` {shown}{origin}: {limit.description}")
+        settings = self.bot.settings
+        from_settings = {
+            "disallowed_words": settings.rules_disallowed_words,
+            "moderation_words": settings.rules_moderation_words,
+        }
+        for name, description in LISTS.items():
+            entries = (*from_settings.get(name, ()), *stored.lists.get(name, ()))
+            shown = ", ".join(f"||{discord.utils.escape_markdown(e)}||" for e in entries[:40])
+            more = f" and {len(entries) - 40} more" if len(entries) > 40 else ""
+            lines.append(f"**{name}** ({description}): {shown or 'none'}{more}")
+        await interaction.response.send_message("\n".join(lines)[:2000], ephemeral=True)
+
+    @rules.command(name="add", description="Add a word or regex to a rule list")
+    @app_commands.describe(list_name="Which list", value="The word, phrase or regex")
+    @app_commands.rename(list_name="list")
+    async def rules_add(
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        list_name: RuleList,
+        value: app_commands.Range[str, 1, 500],
+    ) -> None:
+        try:
+            entry = normalise_entry(list_name, value)
+        except RuleError as error:
+            raise UserFacingError(f"Not added: {error}") from None
+        stored = await load_rules(self.bot.store, self.guild_id)
+        if len(stored.lists.get(list_name, ())) >= MAX_LIST_ENTRIES:
+            raise UserFacingError(f"{list_name} is full ({MAX_LIST_ENTRIES} entries).")
+        added = await add_rule_entry(
+            self.bot.store,
+            self.guild_id,
+            list_name,
+            entry,
+            moderator_id=interaction.user.id,
+            now=self.bot.clock(),
+        )
+        if not added:
+            raise UserFacingError(f"||{discord.utils.escape_markdown(entry)}|| is already listed.")
+        await self.reload_rules()
+        await interaction.response.send_message(
+            f"Added ||{discord.utils.escape_markdown(entry)}|| to {list_name}.", ephemeral=True
+        )
+
+    @rules.command(name="remove", description="Take a word or regex off a rule list")
+    @app_commands.describe(list_name="Which list", value="The entry, as /mod rules show lists it")
+    @app_commands.rename(list_name="list")
+    async def rules_remove(
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        list_name: RuleList,
+        value: app_commands.Range[str, 1, 500],
+    ) -> None:
+        try:
+            entry = normalise_entry(list_name, value)
+        except RuleError:
+            entry = value.strip()
+        if not await remove_rule_entry(self.bot.store, self.guild_id, list_name, entry):
+            raise UserFacingError(
+                f"||{discord.utils.escape_markdown(value)}|| is not on {list_name} (entries from "
+                "the operator's settings are changed there)."
+            )
+        await self.reload_rules()
+        await interaction.response.send_message(
+            f"Removed ||{discord.utils.escape_markdown(entry)}|| from {list_name}.", ephemeral=True
+        )
+
+    @rules.command(name="set", description="Change a limit (a number, on/off, or off)")
+    @app_commands.describe(limit="Which limit", value="A number, on, or off")
+    async def rules_set(
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        limit: Literal[
+            "links",
+            "mentions",
+            "flood_count",
+            "flood_seconds",
+            "duplicate_minutes",
+            "invites",
+            "first_comment",
+        ],
+        value: app_commands.Range[str, 1, 10],
+    ) -> None:
+        try:
+            parsed = parse_limit(limit, value)
+        except RuleError as error:
+            raise UserFacingError(str(error)) from None
+        await set_rule_limit(
+            self.bot.store,
+            self.guild_id,
+            limit,
+            parsed,
+            moderator_id=interaction.user.id,
+            now=self.bot.clock(),
+        )
+        await self.reload_rules()
+        shown = ("on" if parsed else "off") if LIMITS[limit].switch else (parsed or "off")
+        await interaction.response.send_message(f"`{limit}` is now {shown}.", ephemeral=True)
+
+    # --- context menus -----------------------------------------------------------------------
+
+    async def _menu_decision(
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        message: discord.Message,
+        action: CaseAction,
+        reason: str,
+    ) -> None:
+        self.require_moderator(interaction)
+        comment = await comment_by_message(self.bot.store, message.id)
+        if comment is None:
+            raise UserFacingError(
+                "That message is not a member's comment on a post (only replies in post "
+                "threads are)."
+            )
+        case = await self.decide(interaction, comment.id, action, reason)
+        await self._done(
+            interaction, case, f"Comment #{comment.id}: {ACTION_TITLES[action].lower()}"
+        )
+
+    async def hold_menu(
+        self, interaction: discord.Interaction[Threadbridge], message: discord.Message
+    ) -> None:
+        await self._menu_decision(interaction, message, CaseAction.HOLD, "held by a moderator")
+
+    async def remove_menu(
+        self, interaction: discord.Interaction[Threadbridge], message: discord.Message
+    ) -> None:
+        await self._menu_decision(
+            interaction, message, CaseAction.REMOVE, "removed by a moderator"
+        )
+
+    async def approve_menu(
+        self, interaction: discord.Interaction[Threadbridge], message: discord.Message
+    ) -> None:
+        await self._menu_decision(interaction, message, CaseAction.APPROVE, "approved")
+
+    async def history_menu(
+        self, interaction: discord.Interaction[Threadbridge], member: discord.User
+    ) -> None:
+        self.require_moderator(interaction)
+        comments, counts = await comments_of_user(self.bot.store, member.id, limit=8)
+        cases, total_cases = await list_cases(
+            self.bot.store, self.guild_id, target_user_id=member.id, limit=5
+        )
+        ban = await active_ban(self.bot.store, self.guild_id, member.id, self.bot.clock())
+        embed = discord.Embed(title=f"Comment history of {member.display_name}"[:256])
+        summary = ", ".join(f"{status.value} {n}" for status, n in counts.items()) or "none"
+        embed.add_field(name="Comments", value=summary, inline=False)
+        if ban is not None:
+            until = (
+                f"until <t:{int(ban.expires_at.timestamp())}:f>"
+                if ban.expires_at
+                else "until unbanned"
+            )
+            embed.add_field(name="Comment ban", value=f"{until} (case {ban.number})")
+        if cases:
+            embed.add_field(
+                name=f"Cases ({total_cases})",
+                value="\n".join(self._case_line(case) for case in cases)[:1024],
+                inline=False,
+            )
+        if comments:
+            embed.add_field(
+                name="Latest comments",
+                value="\n".join(_comment_line(c, self.guild_id) for c in comments)[:1024],
+                inline=False,
+            )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def setup(bot: Threadbridge) -> None:
+    await bot.add_cog(ModerationCog(bot))
