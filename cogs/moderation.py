@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Threadbridge
+from bot.clock import utcnow
 from bot.errors import UserFacingError
 from bot.log import get_logger
 from bot.moderation.config import (
@@ -162,7 +163,8 @@ class ModerationCog(
 
     def _schedule(self) -> None:
         """Each job also runs once at start: what fell due while the bot was down is done now."""
-        now = self.bot.clock()
+        # The scheduler runs on real time; the bot's clock only says what is due.
+        now = utcnow()
         jobs = (
             ("moderation-owed", self.enforcer.submit_owed, timedelta(minutes=1)),
             ("moderation-bans", self.lift_bans, timedelta(minutes=1)),
