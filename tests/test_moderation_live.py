@@ -220,9 +220,12 @@ async def test_review_queue_buttons_work_after_a_restart(
         await settled(bot)
         approved = await comment_by_message(bot.store, written[0].id)
         assert approved.status is CommentStatus.VISIBLE
-        assert community.bot_user_id not in emulator.message(written[0].id).reactions.get(
-            HELD_MARKER, type("none", (), {"user_ids": []})()
-        ).user_ids
+        assert (
+            community.bot_user_id
+            not in emulator.message(written[0].id)
+            .reactions.get(HELD_MARKER, type("none", (), {"user_ids": []})())
+            .user_ids
+        )
 
         # The mod-log post of another held comment: Remove there deletes it and clears buttons.
         second = held[1]
@@ -289,12 +292,8 @@ async def test_members_are_refused_every_command_in_both_layers(
             assert registered[name]["dm_permission"] is False  # in the server, never in DMs
 
         # Layer two: a server that overrides that still gets a refusal at run time.
-        for subcommand, options, group in _mod_subcommands(
-            community, members, post_id, comment.id
-        ):
-            interaction = await run(
-                emulator, thread_id, alice, subcommand, options, group=group
-            )
+        for subcommand, options, group in _mod_subcommands(community, members, post_id, comment.id):
+            interaction = await run(emulator, thread_id, alice, subcommand, options, group=group)
             assert interaction.responses[0].ephemeral, subcommand
             assert "Only moderators" in reply_text(interaction), subcommand
         for menu in ("Hold", "Remove", "Approve"):
@@ -382,9 +381,7 @@ async def test_moderator_commands_and_context_menus(
         assert "Warning" in reply_text(listed) and "Comments purged" in reply_text(listed)
         purge_case = (await list_cases(bot.store, community.guild_id, target_user_id=bob))[0][0]
         shown = await run(emulator, channel, moderator, "case", {"number": purge_case.number})
-        assert shown.responses[0].data["embeds"][0]["title"].startswith(
-            f"Case {purge_case.number}"
-        )
+        assert shown.responses[0].data["embeds"][0]["title"].startswith(f"Case {purge_case.number}")
         await run(
             emulator,
             channel,
@@ -431,7 +428,11 @@ async def test_rules_are_changed_by_moderators_and_bad_input_refused(
         )
         assert "Not added" in reply_text(bad) and "Backreferences" in reply_text(bad)
         empty = await run(
-            emulator, channel, moderator, "add", {"list": "moderation_words", "value": "!!"},
+            emulator,
+            channel,
+            moderator,
+            "add",
+            {"list": "moderation_words", "value": "!!"},
             group="rules",
         )
         assert "no letters or digits" in reply_text(empty)
@@ -445,11 +446,19 @@ async def test_rules_are_changed_by_moderators_and_bad_input_refused(
         )
         assert "Added" in reply_text(added)
         await run(
-            emulator, channel, moderator, "add", {"list": "moderation_words", "value": "Spoiler"},
+            emulator,
+            channel,
+            moderator,
+            "add",
+            {"list": "moderation_words", "value": "Spoiler"},
             group="rules",
         )
         wrong_limit = await run(
-            emulator, channel, moderator, "set", {"limit": "links", "value": "lots"},
+            emulator,
+            channel,
+            moderator,
+            "set",
+            {"limit": "links", "value": "lots"},
             group="rules",
         )
         assert "whole number" in reply_text(wrong_limit)
@@ -473,7 +482,11 @@ async def test_rules_are_changed_by_moderators_and_bad_input_refused(
         assert (await judged(bot, blown.id)).status is CommentStatus.REMOVED
 
         dropped = await run(
-            emulator, channel, moderator, "remove", {"list": "moderation_words", "value": "spoiler"},
+            emulator,
+            channel,
+            moderator,
+            "remove",
+            {"list": "moderation_words", "value": "spoiler"},
             group="rules",
         )
         assert "Removed" in reply_text(dropped)
@@ -490,7 +503,10 @@ async def test_a_timed_ban_expires_across_a_restart(
     async with start_bot(mod_settings, extensions=MODERATION, clock=lambda: now) as bot:
         _, thread_id = await mirrored(bot, quiet_post())
         bad = await run(
-            emulator, community.text_channel_id, moderator, "ban",
+            emulator,
+            community.text_channel_id,
+            moderator,
+            "ban",
             {"member": alice, "duration": "5x"},
         )
         assert "not a unit" in reply_text(bad)
@@ -499,7 +515,10 @@ async def test_a_timed_ban_expires_across_a_restart(
         )
         assert "cannot be banned" in reply_text(refused)
         banned = await run(
-            emulator, community.text_channel_id, moderator, "ban",
+            emulator,
+            community.text_channel_id,
+            moderator,
+            "ban",
             {"member": alice, "duration": "1h", "reason": "cool off"},
         )
         assert "for 1h" in reply_text(banned)
@@ -524,8 +543,13 @@ async def test_a_timed_ban_expires_across_a_restart(
 async def test_old_posts_are_closed_by_the_job(start_bot, mod_settings, emulator, community):
     settings = mod_settings.model_copy(update={"close_comments_after_days": 30})
     async with start_bot(settings, extensions=MODERATION) as bot:
-        old_id, old_thread = await mirrored(bot, quiet_post(published_at=datetime.now(UTC) - timedelta(days=60)))
-        new_id, new_thread = await mirrored(bot, quiet_post(external_id="fresh", published_at=datetime.now(UTC) - timedelta(days=1)))
+        today = datetime.now(UTC)
+        old_id, old_thread = await mirrored(
+            bot, quiet_post(published_at=today - timedelta(days=60))
+        )
+        new_id, new_thread = await mirrored(
+            bot, quiet_post(external_id="fresh", published_at=today - timedelta(days=1))
+        )
         closed = await bot.get_cog("moderation").close_old_posts()
         await settled(bot)
         assert [case.post_id for case in closed] == [old_id]
@@ -534,7 +558,8 @@ async def test_old_posts_are_closed_by_the_job(start_bot, mod_settings, emulator
         assert emulator.channel(old_thread).locked and emulator.channel(old_thread).archived
         assert not emulator.channel(new_thread).locked
         assert closed[0].moderator_id is None
-        assert any("Comments closed" in p.embeds[0]["title"] for p in modlog_posts(emulator, community))
+        titles = [p.embeds[0]["title"] for p in modlog_posts(emulator, community)]
+        assert any("Comments closed" in title for title in titles)
 
 
 async def test_a_failed_modlog_post_is_retried_and_the_case_kept(
@@ -542,8 +567,9 @@ async def test_a_failed_modlog_post_is_retried_and_the_case_kept(
 ):
     async with start_bot(mod_settings, extensions=MODERATION) as bot:
         _, thread_id = await mirrored(bot, quiet_post())
-        emulator.inject("POST", rf"/channels/{community.modlog_channel_id}/messages", status=500,
-                        times=None)
+        emulator.inject(
+            "POST", rf"/channels/{community.modlog_channel_id}/messages", status=500, times=None
+        )
         spam = emulator.send_message(thread_id, members[0], "scam")
         await judged(bot, spam.id)
         await settled(bot)
