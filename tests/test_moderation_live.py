@@ -227,6 +227,14 @@ async def test_review_queue_buttons_work_after_a_restart(
             .user_ids
         )
 
+        # Decided in the queue: the hold case's mod-log post lost its now useless buttons.
+        approved_case = next(
+            c
+            for c in (await list_cases(bot.store, community.guild_id, limit=50))[0]
+            if c.comment_id == approved.id and c.action is CaseAction.HOLD
+        )
+        assert custom_ids(emulator.message(approved_case.modlog_message_id)) == []
+
         # The mod-log post of another held comment: Remove there deletes it and clears buttons.
         second = held[1]
         (hold_case,) = [
@@ -560,6 +568,17 @@ async def test_old_posts_are_closed_by_the_job(start_bot, mod_settings, emulator
         assert closed[0].moderator_id is None
         titles = [p.embeds[0]["title"] for p in modlog_posts(emulator, community)]
         assert any("Comments closed" in title for title in titles)
+
+        # A moderator reopens the old post on purpose: the job leaves it open from then on.
+        await run(
+            emulator,
+            community.text_channel_id,
+            community.moderator_id,
+            "unlock",
+            {"post": old_id},
+        )
+        assert await bot.get_cog("moderation").close_old_posts() == []
+        assert not (await get_post(bot.store, old_id)).comments_closed
 
 
 async def test_a_failed_modlog_post_is_retried_and_the_case_kept(

@@ -30,6 +30,7 @@ from bot.store.moderation import (
     messages_of_case,
     owed_cases,
     record_case_failure,
+    review_posts_of,
     set_modlog_message,
 )
 from bot.store.posts import get_post
@@ -203,10 +204,12 @@ class Enforcer:
             case CaseAction.APPROVE:
                 if comment is not None:
                     await self._message_call(comment, "unmark")
+                    await self._retire_review_buttons(comment.id)
             case CaseAction.REMOVE:
                 if comment is not None:
                     await self._message_call(comment, "delete")
                     await self._tell_removed(case, comment)
+                    await self._retire_review_buttons(comment.id)
             case CaseAction.PURGE:
                 for thread_id, message_id in await messages_of_case(self.bot.store, case.id):
                     await self._delete(thread_id, message_id)
@@ -241,6 +244,19 @@ class Enforcer:
                 await message.delete()
         except discord.NotFound:
             pass  # the message is gone already: nothing left to do in Discord
+
+    async def _retire_review_buttons(self, comment_id: int) -> None:
+        """The comment is decided: its held case's mod-log post loses its buttons (best effort;
+        a stale button would only be told the comment is decided)."""
+        channel_id = self.bot.settings.modlog_channel_id
+        if channel_id is None:
+            return
+        channel = self.bot.get_partial_messageable(channel_id, guild_id=self.bot.settings.guild_id)
+        for message_id in await review_posts_of(self.bot.store, comment_id):
+            try:
+                await channel.get_partial_message(message_id).edit(view=None)
+            except DISCORD_FAILURES as error:
+                log.info("review buttons left in place", reason=describe_failure(error))
 
     async def _delete(self, thread_id: int, message_id: int) -> None:
         message = self.bot.get_partial_messageable(

@@ -504,6 +504,18 @@ async def remove_comments_of(
     return await store.write_in_thread(work)
 
 
+async def review_posts_of(store: Store, comment_id: int) -> list[int]:
+    """Mod-log messages of the comment's hold cases: they carry its Approve/Remove buttons."""
+    rows = await store.fetch_all(
+        """
+        SELECT modlog_message_id FROM cases
+        WHERE comment_id = ? AND action = 'hold' AND modlog_message_id IS NOT NULL
+        """,
+        (comment_id,),
+    )
+    return [int(row["modlog_message_id"]) for row in rows]
+
+
 async def messages_of_case(store: Store, case_id: int) -> list[tuple[int, int]]:
     """(thread id, message id) of the comments a case removed: what is left to delete."""
     rows = await store.fetch_all(
@@ -673,6 +685,9 @@ async def posts_to_close(store: Store, published_before: datetime, *, limit: int
         SELECT posts.id FROM posts JOIN mirrors ON mirrors.post_id = posts.id
         WHERE posts.comments_closed = 0 AND mirrors.state = 'mirrored'
           AND coalesce(posts.published_at, posts.created_at) < ?
+          -- A moderator who reopened an old post's comments meant it: the job leaves it open.
+          AND NOT EXISTS (SELECT 1 FROM cases
+                          WHERE cases.post_id = posts.id AND cases.action = 'unlock')
         ORDER BY coalesce(posts.published_at, posts.created_at), posts.id LIMIT ?
         """,
         (to_db(published_before), limit),
