@@ -19,7 +19,6 @@ BOT_PERMISSIONS = discord.Permissions(
     read_message_history=True,  # catch up on replies written while the bot was away
     add_reactions=True,  # mark held comments
     manage_webhooks=True,  # post web comments under their authors' names
-    moderate_members=True,  # time out members banned from commenting
 )
 BOT_SCOPES = ("bot", "applications.commands")
 
