@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 import discord
@@ -15,6 +16,8 @@ _REPLY = {discord.MessageType.reply}
 def valid_text(text: str) -> str:
     """Lone surrogates (a JSON escape like \\ud800 decodes to one) cannot be stored: they
     become U+FFFD; proper pairs become the characters they encode."""
+    if text.isascii():
+        return text  # the common case, and surrogates are never ASCII
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
@@ -62,27 +65,60 @@ def standing_of(author: discord.abc.User) -> Standing:
     member is cached, their roles are unknown and the rules treat them as any member."""
     if not isinstance(author, discord.Member):
         return Standing()
+    permissions = author.guild_permissions
     return Standing(
         role_ids=frozenset(role.id for role in author.roles),
-        manages_messages=author.guild_permissions.manage_messages,
+        manages_messages=permissions.manage_messages or permissions.administrator,
     )
 
 
 def standing_from_payload(guild: discord.Guild | None, data: dict[str, Any]) -> Standing:
-    """The author's standing from a raw MESSAGE_UPDATE: its partial member's roles, read against
-    the cached guild's role permissions."""
+    """The author's standing from a raw MESSAGE_CREATE or MESSAGE_UPDATE: its partial member's
+    roles (which roles let a member moderate is the moderation policy's business)."""
     member = data.get("member")
-    if guild is None or not isinstance(member, dict):
+    if not isinstance(member, dict):
         return Standing()
     role_ids = frozenset(int(role) for role in member.get("roles") or ())
-    if guild.owner_id is not None and str(guild.owner_id) == str(data.get("author", {}).get("id")):
-        return Standing(role_ids, True)
-    permissions = discord.Permissions.none()
-    for role_id in (guild.id, *role_ids):
-        role = guild.get_role(role_id)
-        if role is not None:
-            permissions.value |= role.permissions.value
-    return Standing(role_ids, permissions.manage_messages or permissions.administrator)
+    author = data.get("author") or {}
+    owner = guild is not None and str(guild.owner_id) == str(author.get("id"))
+    return Standing(role_ids, owner)
+
+
+Kind = Literal["default", "reply", "system"]
+_KINDS: dict[int, Kind] = {
+    discord.MessageType.default.value: "default",
+    discord.MessageType.reply.value: "reply",
+}
+
+
+def incoming_from_payload(data: dict[str, Any], guild: discord.Guild | None) -> IncomingMessage:
+    """A MESSAGE_CREATE payload read directly, as `incoming_message` reads the discord.Message
+    that discord.py would build from it (see SyncCog's fast path)."""
+    author = data["author"]
+    member = data.get("member") or {}
+    message_id = int(data["id"])
+    kind: Kind = _KINDS.get(int(data.get("type") or 0), "system")
+    reference = data.get("message_reference") or {}
+    reply_to = reference.get("message_id") if kind == "reply" else None
+    edited = data.get("edited_timestamp")
+    webhook_id = data.get("webhook_id")
+    name = member.get("nick") or author.get("global_name") or author.get("username") or ""
+    return IncomingMessage(
+        message_id=message_id,
+        thread_id=int(data["channel_id"]),
+        author_id=int(author["id"]),
+        author_name=valid_text(str(name)),
+        author_is_bot=bool(author.get("bot")),
+        webhook_id=int(webhook_id) if webhook_id else None,
+        kind=kind,
+        content=valid_text(str(data.get("content") or "")),
+        attachments=tuple(attachment_from_payload(a) for a in data.get("attachments") or ()),
+        has_stickers=bool(data.get("sticker_items") or data.get("stickers")),
+        reply_to=int(reply_to) if reply_to else None,
+        created_at=snowflake_time(message_id),
+        edited_at=datetime.fromisoformat(edited) if edited else None,
+        standing=standing_from_payload(guild, data),
+    )
 
 
 def reaction_counts(message: discord.Message) -> dict[str, int]:

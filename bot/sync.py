@@ -64,6 +64,8 @@ class Moderation:
 
     guild_id: int
     rules: RuleSet
+    # Roles whose holders moderate (Manage Messages, admin, or configured): never judged.
+    moderator_role_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -29,7 +29,7 @@ from bot.moderation.config import (
 )
 from bot.moderation.durations import DurationError, format_duration, parse_duration
 from bot.moderation.enforcement import ACTION_TITLES, Enforcer, quote
-from bot.moderation.rules import RuleError
+from bot.moderation.rules import RuleError, RuleSet
 from bot.moderation.views import QUEUE_PAGE_SIZE, QueuePageButton, ReviewButton, queue_view
 from bot.permissions import is_moderator
 from bot.render import escape_title
@@ -117,8 +117,7 @@ class ModerationCog(
     def __init__(self, bot: Threadbridge) -> None:
         self.bot = bot
         self.enforcer = Enforcer(bot)
-        # The rule set the sync writer judges comments by (read by the sync cog's policy).
-        self.moderation: Moderation | None = None
+        self.rule_set: RuleSet | None = None
         self.menus = [
             self._menu("Hold", self.hold_menu),
             self._menu("Remove", self.remove_menu),
@@ -183,9 +182,20 @@ class ModerationCog(
 
     async def reload_rules(self) -> None:
         stored = await load_rules(self.bot.store, self.guild_id)
-        self.moderation = Moderation(
-            self.guild_id, build_rule_set(self.bot.settings, stored.lists, stored.limits)
-        )
+        self.rule_set = build_rule_set(self.bot.settings, stored.lists, stored.limits)
+
+    @property
+    def moderation(self) -> Moderation | None:
+        """What the sync writer judges comments by (read by the sync cog for every batch): the
+        rules, and the roles whose holders moderate as the server's roles stand now."""
+        if self.rule_set is None:
+            return None
+        moderating = set(self.bot.settings.moderator_role_ids)
+        guild = self.bot.get_guild(self.guild_id)
+        for role in guild.roles if guild is not None else ():
+            if role.permissions.manage_messages or role.permissions.administrator:
+                moderating.add(role.id)
+        return Moderation(self.guild_id, self.rule_set, frozenset(moderating))
 
     # --- scheduled jobs ------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -16,6 +17,7 @@ from bot.clock import utcnow
 from bot.incoming import (
     attachment_from_payload,
     edited_content,
+    incoming_from_payload,
     incoming_message,
     standing_from_payload,
 )
@@ -66,9 +68,36 @@ class SyncCog(commands.Cog, name="sync"):
 
     async def cog_load(self) -> None:
         self.writer.start()
+        self._read_replies_raw()
 
     async def cog_unload(self) -> None:
+        parsers = self.bot._connection.parsers
+        if parsers.get("MESSAGE_CREATE") == self._parse_reply:
+            parsers["MESSAGE_CREATE"] = self._parse_message
         await self.writer.stop()
+
+    def _read_replies_raw(self) -> None:
+        """Replies in post threads are read straight from the gateway payload. discord.py would
+        build a discord.Message (and an on_message task) for each first, which costs more than
+        storing the reply; nothing in threadbridge needs those objects for thread replies.
+
+        This replaces one entry of discord.py's parser table (ConnectionState.parsers, private;
+        discord.py is pinned in pyproject.toml): every other message goes the usual way.
+        """
+        parsers = self.bot._connection.parsers
+        self._parse_message = parsers["MESSAGE_CREATE"]
+        parsers["MESSAGE_CREATE"] = self._parse_reply
+
+    def _parse_reply(self, data: dict[str, Any]) -> None:
+        guild_id = int(data.get("guild_id") or 0)
+        guild = self.bot.get_guild(guild_id) if self._ours(guild_id) else None
+        thread = guild.get_thread(int(data["channel_id"])) if guild is not None else None
+        if thread is None:
+            self._parse_message(data)
+            return
+        self.writer.submit(
+            Created(incoming_from_payload(data, guild), advance_cursor=thread.id in self.caught_up)
+        )
 
     def _ours(self, guild_id: int | None) -> bool:
         return guild_id == self.bot.settings.guild_id

@@ -373,7 +373,12 @@ async def test_moderator_commands_and_context_menus(
         await run(emulator, channel, moderator, "unlock", {"post": post_id})
         await settled(bot)
         assert not emulator.channel(thread_id).locked
-        assert not (await get_post(bot.store, post_id)).comments_closed
+
+        async def reopened():
+            # The thread's own update events arrive through the sync writer a moment later.
+            return not (await get_post(bot.store, post_id)).comments_closed
+
+        await eventually(reopened)
 
         # Warn, purge, cases, case, reason.
         warned = await run(

@@ -320,7 +320,8 @@ def _judge(
         author_row_id=author_row_id,
         author_user_id=author_user_id,
         author_role_ids=standing.role_ids,
-        author_is_moderator=standing.manages_messages,
+        author_is_moderator=standing.manages_messages
+        or not moderation.moderator_role_ids.isdisjoint(standing.role_ids),
         thread_id=thread_id,
         text=text,
         created_at=created_at,
