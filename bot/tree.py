@@ -10,6 +10,7 @@ from discord import app_commands
 
 from bot.errors import UserFacingError
 from bot.log import get_logger
+from bot.store.posts import search_posts
 
 if TYPE_CHECKING:
     from bot.client import Threadbridge
@@ -82,3 +83,14 @@ async def reply_privately(interaction: discord.Interaction[Threadbridge], messag
             await interaction.response.send_message(message, ephemeral=True)
     except discord.HTTPException as error:
         log.warning("could not reply to an interaction", status=error.status, code=error.code)
+
+
+async def post_choices(
+    interaction: discord.Interaction[Threadbridge], current: str
+) -> list[app_commands.Choice[int]]:
+    """Autocomplete for a `post` argument: posts whose title contains what was typed."""
+    posts = await search_posts(interaction.client.store, current.strip(), limit=25)
+    return [
+        app_commands.Choice(name=f"{post.id} · {post.title or 'Untitled'}"[:100], value=post.id)
+        for post in posts
+    ]

@@ -26,8 +26,8 @@ from bot.store.mirrors import (
     record_mirror,
 )
 from bot.store.models import MirrorState, Post
-from bot.store.posts import get_post, search_posts
-from bot.tree import Refusal
+from bot.store.posts import get_post
+from bot.tree import Refusal, post_choices
 
 log = get_logger("threadbridge.cogs.mirror")
 
@@ -163,15 +163,6 @@ class MirrorCog(
             raise UserFacingError(f"There is no post {post_id}.")
         return post
 
-    async def post_autocomplete(
-        self, interaction: discord.Interaction[Threadbridge], current: str
-    ) -> list[app_commands.Choice[int]]:
-        posts = await search_posts(self.bot.store, current.strip(), limit=25)
-        return [
-            app_commands.Choice(name=f"{post.id} · {post.title or 'Untitled'}"[:100], value=post.id)
-            for post in posts
-        ]
-
     @app_commands.command(name="status", description="How mirroring stands, for all posts or one")
     @app_commands.describe(post="The post to look at (leave empty for a summary)")
     async def status(
@@ -241,9 +232,9 @@ class MirrorCog(
         reason = mirror.last_error if mirror else "unknown reason"
         return f"Post {post.id} could not be mirrored: {reason}"
 
-    status.autocomplete("post")(post_autocomplete)
-    retry.autocomplete("post")(post_autocomplete)
-    repost.autocomplete("post")(post_autocomplete)
+    status.autocomplete("post")(post_choices)
+    retry.autocomplete("post")(post_choices)
+    repost.autocomplete("post")(post_choices)
 
 
 async def setup(bot: Threadbridge) -> None:

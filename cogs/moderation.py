@@ -60,9 +60,9 @@ from bot.store.moderation import (
     set_rule_limit,
     unban_commenter,
 )
-from bot.store.posts import get_post, search_posts
+from bot.store.posts import get_post
 from bot.sync import Moderation
-from bot.tree import Refusal, reply_privately
+from bot.tree import Refusal, post_choices, reply_privately
 
 log = get_logger("threadbridge.cogs.moderation")
 
@@ -316,15 +316,6 @@ class ModerationCog(
     ) -> list[app_commands.Choice[str]]:
         return await self._comment_choices(current, (CommentStatus.HELD, CommentStatus.VISIBLE))
 
-    async def post_autocomplete(
-        self, interaction: discord.Interaction[Threadbridge], current: str
-    ) -> list[app_commands.Choice[int]]:
-        posts = await search_posts(self.bot.store, current.strip(), limit=25)
-        return [
-            app_commands.Choice(name=f"{post.id} · {post.title or 'Untitled'}"[:100], value=post.id)
-            for post in posts
-        ]
-
     @app_commands.command(name="queue", description="Held comments waiting for a decision")
     @app_commands.describe(page="Which page of the queue (4 comments a page)")
     async def queue(
@@ -460,7 +451,7 @@ class ModerationCog(
 
     @app_commands.command(name="lock", description="Close a post's comments: lock its thread")
     @app_commands.describe(post="The post", reason="Why")
-    @app_commands.autocomplete(post=post_autocomplete)
+    @app_commands.autocomplete(post=post_choices)
     async def lock(
         self,
         interaction: discord.Interaction[Threadbridge],
@@ -471,7 +462,7 @@ class ModerationCog(
 
     @app_commands.command(name="unlock", description="Reopen a post's comments")
     @app_commands.describe(post="The post", reason="Why")
-    @app_commands.autocomplete(post=post_autocomplete)
+    @app_commands.autocomplete(post=post_choices)
     async def unlock(
         self,
         interaction: discord.Interaction[Threadbridge],
@@ -551,7 +542,7 @@ class ModerationCog(
 
     @app_commands.command(name="purge", description="Remove a member's comments")
     @app_commands.describe(member="Whose comments", post="Only this post's", reason="Why")
-    @app_commands.autocomplete(post=post_autocomplete)
+    @app_commands.autocomplete(post=post_choices)
     async def purge(
         self,
         interaction: discord.Interaction[Threadbridge],

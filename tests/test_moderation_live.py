@@ -605,3 +605,39 @@ async def test_a_failed_modlog_post_is_retried_and_the_case_kept(
         (case,), _ = await list_cases(bot.store, community.guild_id)
         assert case.modlog_message_id is not None
         assert emulator.message(case.modlog_message_id).embeds[0]["title"].startswith("Case 1")
+
+
+async def test_comments_and_posts_are_found_with_autocomplete(
+    start_bot, mod_settings, emulator, community, members
+):
+    moderator = community.moderator_id
+    async with start_bot(mod_settings, extensions=MODERATION) as bot:
+        post_id, thread_id = await mirrored(bot, quiet_post())
+        held = emulator.send_message(thread_id, members[0], "Refund for the broken kettle?")
+        visible = emulator.send_message(thread_id, members[1], "The kettle works for me")
+        held_comment = await judged(bot, held.id)
+        visible_comment = await judged(bot, visible.id)
+
+        async def choices(subcommand, options, focused):
+            interaction = emulator.run_autocomplete(
+                thread_id, moderator, "mod", options, focused, subcommand=subcommand
+            )
+            await emulator.wait_for_response(interaction)
+            (response,) = interaction.responses
+            assert response.type == 8  # autocomplete result
+            return [(c["name"], c["value"]) for c in response.data["choices"]]
+
+        # Approve offers held comments only; remove offers held and visible ones.
+        approvable = await choices("approve", {"comment": "kettle"}, "comment")
+        assert [value for _, value in approvable] == [str(held_comment.id)]
+        assert approvable[0][0].startswith(f"#{held_comment.id} alice: Refund")
+        removable = await choices("remove", {"comment": "kettle"}, "comment")
+        assert {value for _, value in removable} == {
+            str(held_comment.id),
+            str(visible_comment.id),
+        }
+        by_number = await choices("remove", {"comment": f"#{visible_comment.id}"}, "comment")
+        assert [value for _, value in by_number] == [str(visible_comment.id)]
+        posts = await choices("lock", {"post": "weekly"}, "post")
+        assert posts == [(f"{post_id} · Weekly notes", post_id)]
+        assert await choices("lock", {"post": "no such title"}, "post") == []

@@ -109,6 +109,20 @@ def slash_data(
     return data
 
 
+def mark_focused(data: dict[str, Any], focused: str) -> None:
+    """Turn slash-command data into autocomplete data: the option being typed is `focused`,
+    its value the partial text (Discord sends it as a string whatever the option's type)."""
+    options = data["options"]
+    while options and options[0]["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP):
+        options = options[0]["options"]
+    for option in options:
+        if option["name"] == focused:
+            option["focused"] = True
+            option["value"] = str(option["value"])
+            return
+    raise ValueError(f"no option {focused!r} given")
+
+
 def context_menu_data(
     state: State, app: Application, channel: Channel, name: str, kind: int, target_id: int,
 ) -> dict[str, Any]:

@@ -476,6 +476,17 @@ class Emulator:
                                    subcommand, group)
         return self._interaction(2, channel_id, user_id, data)
 
+    def run_autocomplete(
+        self, channel_id: int, user_id: int, name: str, options: dict[str, Any], focused: str,
+        *, subcommand: str | None = None, group: str | None = None,
+    ) -> Interaction:
+        """A member typing into option `focused` (its partial text in `options`)."""
+        channel = self.core.channel(channel_id)
+        data = builders.slash_data(self.state, self._bot().application, channel, name, options,
+                                   subcommand, group)
+        builders.mark_focused(data, focused)
+        return self._interaction(4, channel_id, user_id, data)
+
     def run_message_command(
         self, channel_id: int, user_id: int, name: str, message_id: int
     ) -> Interaction:
