@@ -16,7 +16,13 @@ from typing import NamedTuple
 
 import re2
 
-from bot.moderation.text import collapse_spacing, normalise, strip_invisible, words
+from bot.moderation.text import (
+    MAYBE_SPACED_RUN,
+    collapse_spacing,
+    normalise,
+    strip_invisible,
+    words,
+)
 
 MAX_PATTERN_LENGTH = 500
 MAX_WORD_LENGTH = 100
@@ -106,9 +112,12 @@ class _PatternMatcher:
         return cls(tuple(patterns), combined)
 
     def matches(self, *texts: str) -> bool:
+        # RE2 reads UTF-8: encode once here, not once per search (for str, the wrapper also maps
+        # byte offsets back to characters, which a yes/no answer does not need).
+        encoded = [text.encode() for text in texts]
         if self.combined is not None:
-            return any(self.combined.search(text) is not None for text in texts)
-        return any(p.search(text) for p in self.patterns for text in texts)
+            return any(self.combined.search(text) is not None for text in encoded)
+        return any(p._regex.search(text) is not None for p in self.patterns for text in encoded)
 
 
 def compile_pattern(pattern: str) -> CompiledPattern:
@@ -162,24 +171,185 @@ def validate_word(word: str) -> str:
 class _WordMatcher:
     single: frozenset[str]
     phrases: tuple[str, ...]
+    # Each phrase, padded with spaces, under its first word: a phrase is only looked for when
+    # its first word is in the text.
+    by_first_word: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, listed: Collection[str]) -> _WordMatcher:
         folded = {validate_word(word) for word in listed}
+        phrases = tuple(sorted(w for w in folded if " " in w))
+        by_first_word: dict[str, tuple[str, ...]] = {}
+        for phrase in phrases:
+            first = phrase.split(" ", 1)[0]
+            by_first_word[first] = (*by_first_word.get(first, ()), f" {phrase} ")
         return cls(
             single=frozenset(w for w in folded if " " not in w),
-            phrases=tuple(sorted(w for w in folded if " " in w)),
+            phrases=phrases,
+            by_first_word=by_first_word,
         )
 
     def matches(self, forms: Sequence[list[str]]) -> bool:
         for tokens in forms:
             if not self.single.isdisjoint(tokens):
                 return True
-            if self.phrases:
+            for first in self.by_first_word.keys() & tokens:
                 padded = f" {' '.join(tokens)} "
-                if any(f" {phrase} " in padded for phrase in self.phrases):
+                if any(phrase in padded for phrase in self.by_first_word[first]):
                     return True
         return False
+
+
+# Outside the ASCII letters and digits, any character may separate words: a superset of what
+# `words` splits on, whatever the Unicode version.
+_NOT_ASCII_ALNUM = "[^0-9A-Za-z]"
+
+
+def _listed_word_hint(matchers: Sequence[_WordMatcher]) -> str | None:
+    """An RE2 pattern that finds every listed word and phrase `matches` would find, and more.
+
+    Splitting a long comment into words costs more than a scan, and most comments have no
+    listed word: this scan is then all it takes to know. None if no word is listed.
+    """
+    listed = [
+        f"{_NOT_ASCII_ALNUM}+".join(re2.escape(w) for w in word.split(" "))
+        for matcher in matchers
+        for word in sorted(matcher.single | set(matcher.phrases))
+    ]
+    if not listed:
+        return None
+    return f"(?:^|{_NOT_ASCII_ALNUM})(?:{'|'.join(listed)})(?:{_NOT_ASCII_ALNUM}|$)"
+
+
+class _Found(NamedTuple):
+    """What the RE2 scans of a comment found."""
+
+    disallowed_pattern: bool
+    moderation_pattern: bool
+    # Hints, which may be false alarms but never miss: the visible text may have a spaced-out
+    # word (`MAYBE_SPACED_RUN`), a link, an invite; the folded text may have a listed word.
+    spaced_run: bool
+    link: bool
+    invite: bool
+    listed_word: bool
+
+
+# Most comments have no link, and Python's regex engine tries _LINK and _INVITE
+# (case-insensitive, with no literal prefix to skip ahead to) at every position: first look for
+# text that each of their matches contains. These letters match, ignoring case, only themselves
+# and their ASCII capitals, in Python and in RE2 alike (lower() maps only those to them).
+_LINK_HINT = r"://|www\."
+_INVITE_HINT = r"\.gg/|\.com/"
+
+
+# Room for the scanner's RE2 set: the patterns, the hints and some 10,000 listed words.
+_SET_MAX_MEMORY = 8 << 20
+
+
+def _regex_set(patterns: Sequence[str]) -> re2.Set | None:
+    """The patterns as one RE2 set, numbered in order, or None if they do not fit in it.
+
+    A set has no slower engine to fall back on, but RE2 refuses to compile one its DFA has too
+    little memory for, and a compiled set never gives up a scan (re2/compile.cc, re2/dfa.cc):
+    no match from it means no match.
+    """
+    options = _options()
+    options.max_mem = _SET_MAX_MEMORY
+    regexes = re2.Set.SearchSet(options)
+    try:
+        for pattern in patterns:
+            regexes.Add(pattern)
+        regexes.Compile()
+    except re2.error:
+        return None
+    return regexes
+
+
+@dataclass(frozen=True, slots=True)
+class _Scanner:
+    """All of a rule set's RE2 work on a comment: its patterns, and the hints.
+
+    An RE2 set answers for all its regexes in one pass over a text. One set holds, in this
+    order, the disallowed patterns and the moderation patterns (as they compiled alone,
+    case-insensitive), the spaced-run, link and invite hints, and the listed-word hint if it
+    fits. Without a set, each question is a scan of its own.
+    """
+
+    disallowed: _PatternMatcher
+    moderation: _PatternMatcher
+    regexes: re2.Set | None
+    has_listed_words: bool
+    # Where the listed-word hint is: in the set at this index, or in a set of its own. Neither
+    # when it is too large to compile: then every comment may hold a listed word.
+    listed_word_id: int | None
+    listed_word_hint: re2.Set | None
+
+    @classmethod
+    def of(
+        cls, disallowed: _PatternMatcher, moderation: _PatternMatcher, words: Sequence[_WordMatcher]
+    ) -> _Scanner:
+        patterns = [p.source for p in (*disallowed.patterns, *moderation.patterns)]
+        patterns += [f"(?-i:{MAYBE_SPACED_RUN})", _LINK_HINT, _INVITE_HINT]
+        hint = _listed_word_hint(words)
+        regexes = None if hint is None else _regex_set([*patterns, f"(?-i:{hint})"])
+        listed_word_id = None if regexes is None else len(patterns)
+        listed_word_hint = None
+        if regexes is None:
+            regexes = _regex_set(patterns)
+            if hint is not None:
+                listed_word_hint = _regex_set([f"(?-i:{hint})"])
+        return cls(
+            disallowed=disallowed,
+            moderation=moderation,
+            regexes=regexes,
+            has_listed_words=hint is not None,
+            listed_word_id=listed_word_id,
+            listed_word_hint=listed_word_hint,
+        )
+
+    def scan(self, visible: str, folded: str) -> _Found:
+        if self.regexes is None:
+            lowered = visible.lower()
+            return _Found(
+                disallowed_pattern=self.disallowed.matches(visible, folded),
+                moderation_pattern=self.moderation.matches(visible, folded),
+                spaced_run=True,  # collapse_spacing has its own hint
+                link="://" in visible or "www." in lowered,
+                invite=".gg/" in lowered or ".com/" in lowered,
+                listed_word=self._listed_in(folded, set()),
+            )
+        in_visible = self._match(visible)
+        in_folded = in_visible if folded == visible else self._match(folded)
+        moderation_from = len(self.disallowed.patterns)
+        hints_from = moderation_from + len(self.moderation.patterns)
+        found = in_visible | in_folded
+        return _Found(
+            disallowed_pattern=any(i < moderation_from for i in found),
+            moderation_pattern=any(moderation_from <= i < hints_from for i in found),
+            spaced_run=hints_from in in_visible,
+            link=hints_from + 1 in in_visible,
+            invite=hints_from + 2 in in_visible,
+            listed_word=self._listed_in(folded, in_folded),
+        )
+
+    def may_list(self, folded: str) -> bool:
+        """Whether `folded` may hold a listed word or phrase (False: it surely does not)."""
+        in_folded = self._match(folded) if self.listed_word_id is not None else set()
+        return self._listed_in(folded, in_folded)
+
+    def _match(self, text: str) -> set[int]:
+        assert self.regexes is not None
+        return set(self.regexes.Match(text.encode()) or ())
+
+    def _listed_in(self, folded: str, found: set[int]) -> bool:
+        """Whether `folded`, in which the set found `found`, may hold a listed word."""
+        if not self.has_listed_words:
+            return False
+        if self.listed_word_id is not None:
+            return self.listed_word_id in found
+        if self.listed_word_hint is not None:
+            return self.listed_word_hint.Match(folded.encode()) is not None
+        return True
 
 
 @dataclass(frozen=True)
@@ -207,6 +377,7 @@ class RuleSet:
     _moderation: _WordMatcher = field(init=False, repr=False, compare=False)
     _disallowed_patterns: _PatternMatcher = field(init=False, repr=False, compare=False)
     _moderation_patterns: _PatternMatcher = field(init=False, repr=False, compare=False)
+    _scanner: _Scanner = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("max_links", "max_mentions", "flood_count"):
@@ -232,6 +403,10 @@ class RuleSet:
         object.__setattr__(
             self, "_moderation_patterns", _PatternMatcher.of(self.moderation_patterns)
         )
+        scanner = _Scanner.of(
+            self._disallowed_patterns, self._moderation_patterns, (disallowed, moderation)
+        )
+        object.__setattr__(self, "_scanner", scanner)
 
 
 class PastComment(NamedTuple):
@@ -278,13 +453,14 @@ def judge(facts: CommentFacts, rules: RuleSet) -> Verdict:
 
     visible = strip_invisible(facts.text)
     folded = normalise(visible)
-    forms = _word_forms(visible, folded)
     # Patterns are tried on the text as written (digits and URLs read as typed) and on its
     # folded form (so a moderator need not think about case, accents or look-alikes).
+    found = rules._scanner.scan(visible, folded)
+    forms = _word_forms(visible, folded, found, rules._scanner)
 
     if rules._disallowed.matches(forms):
         return Verdict(Outcome.REMOVE, Rule.DISALLOWED_WORD, "contains a disallowed word")
-    if rules._disallowed_patterns.matches(visible, folded):
+    if found.disallowed_pattern:
         return Verdict(Outcome.REMOVE, Rule.DISALLOWED_PATTERN, "matches a disallowed pattern")
     if rules.max_mentions is not None:
         # Unique users and roles, as Discord AutoMod counts them: one ping repeated is one.
@@ -294,13 +470,13 @@ def judge(facts: CommentFacts, rules: RuleSet) -> Verdict:
 
     if rules._moderation.matches(forms):
         return Verdict(Outcome.HOLD, Rule.MODERATION_WORD, "contains a word held for review")
-    if rules._moderation_patterns.matches(visible, folded):
+    if found.moderation_pattern:
         return Verdict(Outcome.HOLD, Rule.MODERATION_PATTERN, "matches a pattern held for review")
     if rules.max_links is not None:
-        links = len(_LINK.findall(visible))
+        links = len(_LINK.findall(visible)) if found.link else 0
         if links >= rules.max_links:
             return Verdict(Outcome.HOLD, Rule.LINKS, f"{links} links")
-    if rules.hold_invites and _INVITE.search(visible):
+    if rules.hold_invites and found.invite and _INVITE.search(visible):
         return Verdict(Outcome.HOLD, Rule.INVITE, "contains a Discord invite")
     if rules.flood_count is not None:
         recent = _count_recent(facts, rules.flood_window)
@@ -318,12 +494,16 @@ def judge(facts: CommentFacts, rules: RuleSet) -> Verdict:
     return Verdict(Outcome.ALLOW, None, "no rule matched")
 
 
-def _word_forms(visible: str, folded: str) -> list[list[str]]:
-    plain = words(folded)
-    spaced = collapse_spacing(visible)
-    if spaced == visible:
-        return [plain]
-    return [plain, words(normalise(spaced))]
+def _word_forms(visible: str, folded: str, found: _Found, scanner: _Scanner) -> list[list[str]]:
+    # A form the hint finds no listed word in has none: it need not be split into words.
+    forms = [words(folded)] if found.listed_word else []
+    if found.spaced_run:
+        spaced = collapse_spacing(visible)
+        if spaced != visible:
+            spaced_folded = normalise(spaced)
+            if scanner.may_list(spaced_folded):
+                forms.append(words(spaced_folded))
+    return forms
 
 
 def _in_window(when: datetime, now: datetime, window: timedelta) -> bool:

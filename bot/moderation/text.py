@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+import re2
 from anyascii import anyascii
 
 # Visual look-alikes take precedence over transliteration: Cyrillic "с" looks like "c" but
@@ -46,6 +47,26 @@ _SPACED_RUN = re.compile(
     rf"{_LETTER}(?![^\W_@$])"
 )
 _SEPARATOR = re.compile(r"[^\w@$]+|_+")
+# MAYBE_SPACED_RUN: a looser _SPACED_RUN for RE2, which matches every text _SPACED_RUN does, in
+# one linear scan (Python's engine tries _SPACED_RUN at every position, slow on long text, and
+# almost no text has a spaced-out word). Having no lookaround, it takes in the characters around
+# the run. Outside ASCII, any character may be a letter; and a boundary, unless it is a letter
+# in every Unicode version (_SURE_LETTERS), so that a Greek or Russian one-letter word is not
+# taken for a spaced-out one.
+_SURE_LETTERS = (
+    (0xC0, 0xD6), (0xD8, 0xF6), (0xF8, 0x17F),
+    (0x388, 0x38A), (0x38C, 0x38C), (0x38E, 0x3A1), (0x3A3, 0x3CE),
+    (0x400, 0x481), (0x48A, 0x52F),
+)  # fmt: skip
+_HINT_LETTER = r"(?:[0-9A-Za-z@$]|[^\x00-\x7f])"
+_SURE_LETTER_CLASS = "".join(rf"\x{{{first:X}}}-\x{{{last:X}}}" for first, last in _SURE_LETTERS)
+_HINT_BOUNDARY = f"[^0-9A-Za-z{_SURE_LETTER_CLASS}]"
+_HINT_SEPARATOR = r"(?: ?[.\-_*~|/+,:;] ?| )"
+MAYBE_SPACED_RUN = (
+    rf"(?:^|{_HINT_BOUNDARY}){_HINT_LETTER}{_HINT_SEPARATOR}(?:{_HINT_LETTER}{_HINT_SEPARATOR})+"
+    rf"{_HINT_LETTER}(?:{_HINT_BOUNDARY}|$)"
+)
+_MAYBE_SPACED_RUN = re2.compile(MAYBE_SPACED_RUN)
 
 
 def strip_invisible(text: str) -> str:
@@ -55,7 +76,27 @@ def strip_invisible(text: str) -> str:
     """
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    if not unicodedata.is_normalized("NFKC", text):
+        # One character to change and NFKC rewrites the whole text, slowly: replace the usual
+        # ones first (their NFKC forms are plain ASCII, so the result is the same).
+        for character, replacement in _COMMON_COMPATIBILITY:
+            text = text.replace(character, replacement)
+        text = unicodedata.normalize("NFKC", text)
+    if _plainly_visible(text):
+        return text
+    # translate() looks every character up in a dict: first take out the usual suspects (the
+    # joiner in emoji sequences, zero-width spaces) with replace(), which is a fast scan.
+    for invisible in _COMMON_INVISIBLE:
+        text = text.replace(invisible, "")
+    if _plainly_visible(text):
+        return text
+    return text.translate(_INVISIBLE)
+
+
+def _plainly_visible(text: str) -> bool:
+    # isprintable() is False for every format character and surrogate, and for more (line
+    # breaks, private use): when it holds, only the blank letters could be left to remove.
+    return text.replace("\n", " ").isprintable() and _BLANK_LETTER.search(text) is None
 
 
 def normalise(text: str) -> str:
@@ -64,7 +105,65 @@ def normalise(text: str) -> str:
     NFKC, casefold, accents stripped, invisible characters removed, whitespace runs squeezed to
     one space, look-alike letters and leetspeak mapped to ASCII. Idempotent.
     """
-    result = _fold(text)
+    if text.isascii():
+        return _normalise_ascii(text)
+    # Every step treats each whitespace-separated token on its own (whitespace stays whitespace
+    # through NFKC and casefolding, and nothing composes across it): the text folds to its
+    # tokens' folds, joined by spaces. Natural text repeats its words a lot, so the folds of
+    # tokens seen before come from a cache.
+    return " ".join(filter(None, _fold_tokens(text.split())))
+
+
+def _normalise_ascii(text: str) -> str:
+    # ASCII folds to ASCII, a fixed point, in one pass. Once lowercased and squeezed, only
+    # leetspeak is left to fold, in the few tokens that have a digit, "@" or "$".
+    squeezed = " ".join(text.lower().split())
+    pieces: list[str] = []
+    done = 0  # squeezed[:done] is in pieces
+    for hit in _LEET_CHAR.finditer(squeezed):
+        if hit.start() < done:
+            continue  # in the token just folded
+        start = squeezed.rfind(" ", 0, hit.start()) + 1
+        end = squeezed.find(" ", hit.end())
+        end = len(squeezed) if end == -1 else end
+        token = squeezed[start:end]
+        pieces += (squeezed[done:start], _TOKEN_CACHE.get(token) or _fold_new_token(token))
+        done = end
+    if not pieces:
+        return squeezed
+    pieces.append(squeezed[done:])
+    return "".join(pieces)
+
+
+# Bounded in entries, and in the length of the tokens and folds it keeps.
+_CACHE_ENTRIES = 1 << 14
+_CACHED_LENGTH = 40
+_TOKEN_CACHE: dict[str, str] = {}
+
+
+def _fold_tokens(tokens: Sequence[str]) -> list[str]:
+    """`normalise` of each token (which is whitespace-free)."""
+    cache = _TOKEN_CACHE
+    try:
+        # When every token is known, as is usual, with no Python code run per token.
+        return list(map(cache.__getitem__, tokens))
+    except KeyError:
+        # A token that folds to "" (only invisible characters) misses the cache every time; rare.
+        return [cache.get(token) or _fold_new_token(token) for token in tokens]
+
+
+def _fold_new_token(token: str) -> str:
+    folded = _refold(_fold(token))
+    if len(token) <= _CACHED_LENGTH and len(folded) <= _CACHED_LENGTH:
+        if len(_TOKEN_CACHE) >= _CACHE_ENTRIES:
+            # Start afresh rather than track use: the common words are back within a few texts.
+            _TOKEN_CACHE.clear()
+        _TOKEN_CACHE[token] = folded
+    return folded
+
+
+def _refold(result: str) -> str:
+    """Fold `_fold`'s output again until it stops changing (at most three more times)."""
     # Casefolding, decomposition and recomposition can each expose something another step folds
     # (rare compatibility characters); repeating until nothing changes keeps this idempotent.
     # ASCII output is already a fixed point.
@@ -91,11 +190,19 @@ def collapse_spacing(text: str) -> str:
 
     Run it before `normalise`, which squeezes the double space that separates the words.
     """
+    try:
+        if _MAYBE_SPACED_RUN.search(text) is None:
+            return text
+    except UnicodeEncodeError:  # a lone surrogate: RE2 reads UTF-8 only
+        pass
     return _SPACED_RUN.sub(lambda m: _SEPARATOR.sub("", m.group()), text)
 
 
 def words(text: str) -> list[str]:
     """The words of already-normalised text, split on anything that is not a letter or digit."""
+    if text.isascii():
+        # The same split without the regex engine: translate() has a fast path for ASCII.
+        return text.translate(_ASCII_NOT_ALNUM_TO_SPACE).split()
     return _WORD.findall(text)
 
 
@@ -124,6 +231,13 @@ class _Deletions(dict[int, int | None]):
 _INVISIBLE = _Deletions(_visible)
 _MARKS_AND_INVISIBLE = _Deletions(lambda ch: _visible(ch) and not unicodedata.combining(ch))
 _LEET_TABLE = str.maketrans(_LEET)
+_LEET_CHAR = re.compile(r"[0-9@$]")
+_BLANK_LETTER = re.compile(f"[{''.join(sorted(_INVISIBLE_LETTERS))}]")
+# Compatibility characters common in real text (ellipsis, no-break spaces), with their NFKC.
+_COMMON_COMPATIBILITY = (("\u2026", "..."), ("\u00a0", " "), ("\u202f", " "))
+# Format characters (category Cf) that turn up in real text: emoji sequences, zero-width tricks.
+_COMMON_INVISIBLE = ("\u200d", "\u200b", "\u200c", "\u2060", "\ufeff", "\u00ad")
+_ASCII_NOT_ALNUM_TO_SPACE = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
 # A whole token holding something to fold: a non-ASCII character, a digit, "@" or "$".
 # Anchored at token starts, so each token is scanned once.
 _NEEDS_FOLDING = re.compile(r"(?<!\S)(?=\S*?(?:[^\x00-\x7f]|[0-9@$]))\S+")

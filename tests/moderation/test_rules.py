@@ -1,12 +1,18 @@
 # ruff: noqa: RUF001, RUF003
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+import bot.moderation.rules as rules_module
 from bot.moderation.rules import (
+    _INVITE,
+    _LINK,
+    _MENTION,
     CommentFacts,
     Outcome,
     PastComment,
@@ -18,7 +24,7 @@ from bot.moderation.rules import (
     judge,
     validate_word,
 )
-from bot.moderation.text import normalise
+from bot.moderation.text import collapse_spacing, normalise, strip_invisible, words
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seed"
@@ -492,3 +498,138 @@ def test_several_patterns_any_one_matches():
     assert check("Cheap   pills here", rules).rule == Rule.DISALLOWED_PATTERN
     assert check("I will buy it", rules).rule == Rule.DISALLOWED_PATTERN
     assert check("buyer", rules).outcome is Outcome.ALLOW
+
+
+# -- fast paths -------------------------------------------------------------------------------
+# judge takes shortcuts (one RE2 set for every pattern and hint, words split only when a hint
+# finds a listed one, links looked for only where "://" or "www." is): it must decide as the
+# straightforward code does, with the set, without it, and with the listed words on their own.
+
+
+def reference_judge(facts, rules):
+    """judge as it reads without shortcuts (the same order of rules)."""
+    if facts.author_is_moderator or not rules.exempt_role_ids.isdisjoint(facts.author_role_ids):
+        return Outcome.ALLOW, None
+    if facts.author_banned:
+        return Outcome.REMOVE, Rule.BANNED
+    visible = strip_invisible(facts.text)
+    folded = normalise(visible)
+    forms = [words(folded)]
+    spaced = collapse_spacing(visible)
+    if spaced != visible:
+        forms.append(words(normalise(spaced)))
+
+    def listed(matcher):
+        for tokens in forms:
+            padded = f" {' '.join(tokens)} "
+            if not matcher.single.isdisjoint(tokens) or any(
+                f" {phrase} " in padded for phrase in matcher.phrases
+            ):
+                return True
+        return False
+
+    def matched(patterns):
+        return any(p.search(text) for p in patterns for text in (visible, folded))
+
+    if listed(rules._disallowed):
+        return Outcome.REMOVE, Rule.DISALLOWED_WORD
+    if matched(rules.disallowed_patterns):
+        return Outcome.REMOVE, Rule.DISALLOWED_PATTERN
+    if rules.max_mentions is not None and len(set(_MENTION.findall(visible))) >= rules.max_mentions:
+        return Outcome.REMOVE, Rule.MENTIONS
+    if listed(rules._moderation):
+        return Outcome.HOLD, Rule.MODERATION_WORD
+    if matched(rules.moderation_patterns):
+        return Outcome.HOLD, Rule.MODERATION_PATTERN
+    if rules.max_links is not None and len(_LINK.findall(visible)) >= rules.max_links:
+        return Outcome.HOLD, Rule.LINKS
+    if rules.hold_invites and _INVITE.search(visible):
+        return Outcome.HOLD, Rule.INVITE
+    verdict = judge(facts, dataclasses.replace(rules, disallowed_words=(), moderation_words=(),
+                                               disallowed_patterns=(), moderation_patterns=(),
+                                               max_mentions=None, max_links=None,
+                                               hold_invites=False))  # fmt: skip
+    return verdict.outcome, verdict.rule  # flood, duplicate, first comment: no shortcuts
+
+
+def shortcut_rules(regex_set):
+    """A rule set with a bit of everything, its scanner built with `regex_set` for RE2 sets."""
+    with mock.patch.object(rules_module, "_regex_set", regex_set):
+        return RuleSet(
+            disallowed_words=["ass", "free money", "free nitro", "b2b", "привет", "nazi scum"],
+            disallowed_patterns=(compile_pattern(r"\bbuy\b.{0,20}\bnow\b"),
+                                 compile_pattern(r"\Qa.b")),  # cannot join an alternation
+            moderation_words=["crypto", "free gift", "кошка", "dm me"],
+            moderation_patterns=(compile_pattern(r"\d{3}-\d{4}"), compile_pattern("^$"),
+                                 compile_pattern(r"[!?]{4,}")),
+            max_links=2,
+            first_comment_hold=True,
+        )  # fmt: skip
+
+
+regex_set = rules_module._regex_set
+WITH_SET = shortcut_rules(regex_set)
+# The listed words too many for the set, but not for one of their own.
+WORDS_APART = shortcut_rules(lambda patterns: regex_set(patterns) if len(patterns) == 1 else None)
+WITHOUT_SETS = shortcut_rules(lambda patterns: None)
+
+
+def test_shortcut_rule_sets_are_built_as_meant():
+    assert WITH_SET._scanner.regexes is not None
+    assert WITH_SET._scanner.listed_word_id is not None
+    assert WORDS_APART._scanner.regexes is None
+    assert WORDS_APART._scanner.listed_word_hint is not None
+    assert WITHOUT_SETS._scanner.regexes is None
+    assert WITHOUT_SETS._scanner.listed_word_hint is None
+
+
+PIECES = [
+    "ass", "class", "a s s", "a.s.s", "@$$", "free", "money", "FREE", "m0ney", "nitro", "gift",
+    "b2b", "b 2 b", "ПРИВЕТ", "привет", "прив", "кошка", "кошкам", "crypto", "cryptо", "dm", "me",
+    "nazi", "scum", "buy", "now", "a.b", "555-1234", "!!!!", "??", "https://a.example",
+    "HTTP://b.example", "WwW.c.example", "www", "discord.gg/x", "DİSCORD.GG/y", "dıscord.gg/z",
+    "discord.com/invite/q", "<@1>", "<@&2>", "…", "\u200b", "\u00a0", "Я", "и", "Η", "é", "\n",
+    ",", "-", "_", ".",
+]  # fmt: skip
+comments = st.one_of(
+    st.text(),
+    st.lists(st.sampled_from(PIECES), max_size=12).map(" ".join),
+    st.lists(st.sampled_from(PIECES), max_size=12).map("".join),
+)
+
+
+@given(comments, st.sampled_from([WITH_SET, WORDS_APART, WITHOUT_SETS]))
+def test_judge_decides_as_without_shortcuts(text, rules):
+    past = history(1, 2, thread_id=5, text=normalise(text))
+    verdict = judge(facts(text, recent_by_author=past), rules)
+    assert (verdict.outcome, verdict.rule) == reference_judge(facts(text, recent_by_author=past),
+                                                              rules)  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(["free", "money", "nitro", "ass", "b2b", "привет", "x", "é"]),
+                max_size=6),
+       st.lists(st.sampled_from([" ", ", ", "_", "-", "—", "’", "\n", "«"]), min_size=6,
+                max_size=6))  # fmt: skip
+def test_listed_word_hint_finds_every_listed_word(tokens, separators):
+    folded = normalise("".join(t + s for t, s in zip(tokens, separators, strict=False)))
+    for rules in (WITH_SET, WORDS_APART):
+        if rules._disallowed.matches([words(folded)]):
+            assert rules._scanner.may_list(folded)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("see WwW.a.example and HTTPS://b.example", Rule.LINKS),
+        ("dıscord.gg/abc", Rule.INVITE),  # dotless i: Python's IGNORECASE matches it
+        ("DİSCORD.GG/abc", Rule.INVITE),
+        ("say free, money!", Rule.DISALLOWED_WORD),
+        ("f r e e  m o n e y", Rule.DISALLOWED_WORD),
+        ("free—nitro", Rule.DISALLOWED_WORD),
+        ("x a.b y", Rule.DISALLOWED_PATTERN),
+        ("", Rule.MODERATION_PATTERN),
+    ],
+)
+def test_shortcuts_find_the_edge_cases(text, rule):
+    for rules in (WITH_SET, WORDS_APART, WITHOUT_SETS):
+        assert judge(facts(text), rules).rule == rule

@@ -1,9 +1,30 @@
 # ruff: noqa: RUF001, RUF003
+import sys
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.moderation.text import collapse_spacing, normalise, strip_invisible, words
+import bot.moderation.text as text_module
+from bot.moderation.text import (
+    _COMMON_COMPATIBILITY,
+    _COMMON_INVISIBLE,
+    _INVISIBLE,
+    _MARKS_AND_INVISIBLE,
+    _SEPARATOR,
+    _SPACED_RUN,
+    _SURE_LETTERS,
+    _TOKEN_CACHE,
+    _WORD,
+    _fold,
+    _refold,
+    _visible,
+    collapse_spacing,
+    normalise,
+    strip_invisible,
+    words,
+)
 
 
 @pytest.mark.parametrize(
@@ -85,3 +106,110 @@ def test_normalise_has_no_invisible_or_upper_ascii(text):
     assert "\u200b" not in result
     assert not any("A" <= ch <= "Z" for ch in result)
     assert result == result.strip()
+
+
+# -- fast paths -------------------------------------------------------------------------------
+# Each fast path must give exactly what the straightforward code gives: these references are
+# that code (the whole text folded at once, NFKC and a translate table, regexes throughout).
+
+
+def reference_normalise(text):
+    return _refold(_fold(text))
+
+
+def reference_strip_invisible(text):
+    return text if text.isascii() else unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+
+
+def reference_collapse_spacing(text):
+    return _SPACED_RUN.sub(lambda m: _SEPARATOR.sub("", m.group()), text)
+
+
+# Characters the fast paths treat apart, to be tried together: separators and leetspeak,
+# whitespace of all kinds, compatibility characters, invisible ones, combining marks (U+0345
+# folds to a letter), letters that case-fold or decompose oddly, long NFKC expansions, Hangul
+# jamo that compose, emoji sequences, a lone surrogate.
+TRICKY = (
+    "aAbeIlosxZ0134579 @$_.-*~|/+,:;!?'\n\t\r\x0b\x1c"
+    "\u00a0\u2026\u202f\u2009\u3000\u2028\u0085"
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad\u115f\u3164\u2800\u034f"
+    "\u0301\u0308\u0327\u0345"
+    "éÉßẞİıſKÅﬁ①ＡΣσςΑαаеоѕсΗηЯяи中文"
+    "\u00b5\u00a8\u3392\ufdfa\u1100\u1161"
+    "\U0001f44d\U0001f3fb\ufe0f\U0001f468\U0001f469"
+    "\ud800"
+)
+WORDISH = ["free", "FR33", "a", "b", "c", "I", "f r e e", "f.r.e.e", "$5", "2024", "@$$",
+           "сlаss", "ｆｒｅｅ", "Straße", "x\u200by", "\u200b", "«2024»", "…", "Я", "и", "Η",
+           "ελ", "—"]  # fmt: skip
+tokens = st.one_of(st.sampled_from(WORDISH), st.text(st.sampled_from(TRICKY), max_size=3))
+texts = st.one_of(
+    st.text(),
+    st.text(alphabet=st.sampled_from(TRICKY)),
+    st.lists(tokens).map(" ".join),
+)
+
+
+@given(texts)
+def test_normalise_folds_as_the_whole_text_would(text):
+    expected = reference_normalise(text)
+    assert normalise(text) == expected  # cache as it is
+    _TOKEN_CACHE.clear()
+    assert normalise(text) == expected  # every token new
+    assert normalise(text) == expected  # every token cached
+
+
+def test_whitespace_stays_whitespace_through_folding():
+    # What lets normalise fold a text token by token.
+    for space in (chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()):
+        folded = unicodedata.normalize("NFKC", space).casefold()
+        assert folded.isspace()
+        assert unicodedata.normalize("NFD", folded).translate(_MARKS_AND_INVISIBLE) == folded
+
+
+def test_token_cache_is_bounded(monkeypatch):
+    monkeypatch.setattr(text_module, "_CACHE_ENTRIES", 10)
+    _TOKEN_CACHE.clear()
+    for n in range(100):
+        normalise(f"wörd{n}")
+    assert 0 < len(_TOKEN_CACHE) <= 10
+    _TOKEN_CACHE.clear()
+    normalise("é" * 41)
+    assert _TOKEN_CACHE == {}  # too long to keep
+
+
+@given(texts)
+def test_strip_invisible_is_nfkc_without_invisible_characters(text):
+    assert strip_invisible(text) == reference_strip_invisible(text)
+
+
+def test_shortcut_characters_are_what_they_stand_for():
+    for character, replacement in _COMMON_COMPATIBILITY:
+        assert unicodedata.normalize("NFKC", character) == replacement
+    assert all(not _visible(character) for character in _COMMON_INVISIBLE)
+
+
+@given(texts)
+def test_collapse_spacing_hint_never_misses(text):
+    assert collapse_spacing(text) == reference_collapse_spacing(text)
+
+
+@given(st.lists(st.sampled_from(["a", "b", "é", "Я", "и", "Η", "ς", "—", "中", "@", "$", "_", "1"]),
+                min_size=3, max_size=8),
+       st.lists(st.sampled_from([" ", ".", " . ", "-", "_", "*", ", "]), min_size=7, max_size=7),
+       st.sampled_from(["", " ", "x", "é", "ь", "\u0345", "—", "_", "\n"]),
+       st.sampled_from(["", " ", "x", "é", "ь", "\u0345", "—", "_", "\n"]))  # fmt: skip
+def test_collapse_spacing_hint_finds_spaced_runs_among_any_letters(letters, seps, before, after):
+    text = before + "".join(c + s for c, s in zip(letters, seps, strict=False))[:-1] + after
+    assert collapse_spacing(text) == reference_collapse_spacing(text)
+
+
+def test_sure_letters_are_letters():
+    # The spaced-run hint counts these as letters, never as word boundaries.
+    for first, last in _SURE_LETTERS:
+        assert all(chr(c).isalnum() for c in range(first, last + 1))
+
+
+@given(st.one_of(st.text(), st.text(alphabet=st.sampled_from(TRICKY))))
+def test_words_are_the_runs_of_letters_and_digits(text):
+    assert words(text) == _WORD.findall(text)
