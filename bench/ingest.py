@@ -1,6 +1,7 @@
 """Benchmark: live ingest of thread replies into the store, against the bare discord.py floor.
 
     .venv/bin/python bench/ingest.py [--replies 100000] [--threads 200] [--latency-replies 10000]
+                                     [--moderation]
 
 One run reports:
   1. comments committed per second by threadbridge (sync cog, 200 mirrored post threads);
@@ -52,6 +53,14 @@ from bot.store.models import MirrorState  # noqa: E402
 from bot.store.posts import NewPost, add_post  # noqa: E402
 from bot.sync import Created  # noqa: E402
 
+# --moderation: listed words none of the replies contain, so every reply is judged in full and
+# stored visible (what most comments are).
+MODERATION_SETTINGS: dict[str, Any] = {
+    "rules_disallowed_words": tuple(f"blocked{n}" for n in range(100)),
+    "rules_moderation_words": tuple(f"review{n}" for n in range(100)),
+    "rules_flood_count": 0,
+    "rules_duplicate_minutes": 0,
+}
 GOAL_RATIO = 0.70
 GOAL_P99_MS = 100.0
 GOAL_RSS_MB = 200.0
@@ -297,7 +306,8 @@ async def run_bot(settings: Settings, http: aiohttp.ClientSession, base: str,
                 url=f"https://community.example/posts/{number}"))
             await record_mirror(store, post.id, MirrorState.MIRRORED, channel_id=forum_id,
                                 thread_id=item["thread_id"], starter_message_id=item["starter_id"])
-        bot = Threadbridge(settings=settings, store=store, extensions=("cogs.sync",),
+        extensions = ("cogs.sync", "cogs.moderation") if args.moderation else ("cogs.sync",)
+        bot = Threadbridge(settings=settings, store=store, extensions=extensions,
                            guild_ready_timeout=0.05, sync_on_start=False)
         await bot.login(settings.token)
         task = asyncio.create_task(bot.connect(), name="threadbridge")
@@ -393,6 +403,7 @@ async def run(args: argparse.Namespace) -> None:
                      if k.startswith(("DISCORD_", "GUILD_", "MIRROR_", "DIGEST_", "MODLOG_",
                                       "MODERATOR_"))},
                     database_path=Path(folder) / "bench.db",
+                    **(MODERATION_SETTINGS if args.moderation else {}),
                 )
                 await run_bot(settings, http, base, made, forum_id, args, results)
             await run_bare(values, http, base, [m["thread_id"] for m in made], args.replies,
@@ -419,6 +430,9 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
           f"emulator in its own process")
     print(f"stream:                       {n} replies round-robin over {args.threads} mirrored "
           f"threads ({r['threads_cached']} in the bot's cache), 4 authors, 1 in 5 a reply")
+    if args.moderation:
+        print("moderation:                   on (every reply judged: 200 listed words, links, "
+              "invites, mentions, bans; flood and duplicate off)")
     print(f"1. threadbridge committed:    {n} comments in {r['bot_seconds']:.2f} s = "
           f"{bot_rate:,.0f} comments/s (emulator produced the stream in "
           f"{r['bot_produced']:.2f} s)")
@@ -458,6 +472,10 @@ def main() -> None:
                         help="replies offered at --rate for the delay figures")
     parser.add_argument("--rate", type=float, default=1000.0,
                         help="offered load (replies/s) for the delay figures")
+    parser.add_argument("--moderation", action="store_true",
+                        help="also load the moderation cog: every comment is judged as stored "
+                             "(200 listed words; flood and duplicate rules off, since the "
+                             "stream is 4 authors writing thousands of replies a second)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     configure_logging(level="WARNING", log_format="console")

@@ -14,7 +14,9 @@ def to_db(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: attach a timezone before storing it")
     # isoformat pads the year to four digits, where strftime("%Y") may not.
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def from_db(text: str) -> datetime:
