@@ -428,7 +428,8 @@ def _adopt_orphans(db: sqlite3.Connection, post_id: int, message_id: int, max_de
         for row in db.execute(
             """
             SELECT id FROM comments
-            WHERE reply_to_message_id = ? AND post_id = ? AND parent_id IS NULL
+            WHERE reply_to_message_id = ?1 AND post_id = ?2 AND parent_id IS NULL
+              AND discord_message_id IS NOT ?1  -- a (crafted) reply to itself stays on top
             ORDER BY id
             """,
             (message_id, post_id),

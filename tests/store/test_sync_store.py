@@ -908,3 +908,18 @@ async def test_a_message_read_from_history_keeps_its_edited_time(store, post_id)
         store, [Created(msg(1, "edited before we saw it", edited_at=edited_at))], POLICY
     )
     assert (await by_message(store, 1)).edited_at == edited_at
+
+
+async def test_a_message_replying_to_itself_is_stored_at_the_top_level(store, post_id):
+    # Discord cannot produce one, but a crafted or corrupted payload can: it must not take its
+    # batch down, nor be dropped.
+    result = await apply_batch(
+        store,
+        # The reply arrives first (live, while catch-up holds the message it answers).
+        [Created(msg(1)), Created(msg(3, reply_to=2)), Created(msg(2, "loop", reply_to=2))],
+        POLICY,
+    )
+    assert result.created == 3
+    looped, child = await by_message(store, 2), await by_message(store, 3)
+    assert looped.parent_id is None
+    assert child.parent_id == looped.id
