@@ -39,9 +39,14 @@ CREATE INDEX comment_bans_until ON comment_bans (until) WHERE until IS NOT NULL;
 ALTER TABLE cases ADD COLUMN enforced_at TEXT;
 ALTER TABLE cases ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0);
 ALTER TABLE cases ADD COLUMN last_error TEXT;
+-- The Discord message a case acts on when it has no stored comment: a member who opted out of
+-- having their comments kept is still held to the rules, and their message is what is removed.
+ALTER TABLE cases ADD COLUMN channel_id INTEGER;
+ALTER TABLE cases ADD COLUMN message_id INTEGER;
 CREATE INDEX cases_owed ON cases (guild_id, id)
     WHERE enforced_at IS NULL OR modlog_message_id IS NULL;
 CREATE INDEX cases_comment ON cases (comment_id) WHERE comment_id IS NOT NULL;
+CREATE INDEX cases_message ON cases (message_id) WHERE message_id IS NOT NULL;
 
 -- The case that gave a comment its current status (held, removed, or approved back to visible).
 ALTER TABLE comments ADD COLUMN status_case_id INTEGER REFERENCES cases (id);

@@ -641,3 +641,31 @@ async def test_comments_and_posts_are_found_with_autocomplete(
         posts = await choices("lock", {"post": "weekly"}, "post")
         assert posts == [(f"{post_id} · Weekly notes", post_id)]
         assert await choices("lock", {"post": "no such title"}, "post") == []
+
+
+async def test_a_member_who_opted_out_is_still_held_to_the_rules(
+    start_bot, mod_settings, emulator, community, members
+):
+    carol = members[2]
+    async with start_bot(mod_settings, extensions=MODERATION) as bot:
+        _, thread_id = await mirrored(bot, quiet_post())
+        opted = emulator.run_slash_command(thread_id, carol, "comments", {}, subcommand="opt-out")
+        await emulator.wait_for_response(opted)
+        fine = emulator.send_message(thread_id, carol, "Just saying hello")
+        spam = emulator.send_message(thread_id, carol, "What a scam")
+        marker = emulator.send_message(thread_id, members[0], "a reply to keep order")
+        await judged(bot, marker.id)  # the writer has passed carol's two messages
+
+        async def removed():
+            await settled(bot)
+            return gone(emulator, spam.id)
+
+        await eventually(removed)
+        assert not gone(emulator, fine.id)
+        assert await comment_by_message(bot.store, spam.id) is None  # still not kept
+        (case,), _ = await list_cases(bot.store, community.guild_id)
+        assert case.message_id == spam.id and case.comment_id is None
+        assert "was removed" in emulator.dms_to(carol)[-1].content
+        post = emulator.message(case.modlog_message_id)
+        fields = {f["name"]: f["value"] for f in post.embeds[0]["fields"]}
+        assert "opted out" in fields["Message"]

@@ -102,6 +102,9 @@ def case_embed(
             link = jump_url(guild_id, comment.thread_id, comment.discord_message_id)
             where = f"\n[comment {comment.id}]({link})"
         embed.add_field(name="Comment", value=quote(comment.body, 700) + where, inline=False)
+    elif case.channel_id is not None and case.message_id is not None:
+        link = jump_url(guild_id, case.channel_id, case.message_id)
+        embed.add_field(name="Message", value=f"[not kept: the member opted out]({link})")
     if case.rule:
         embed.add_field(name="Rule", value=case.rule.replace("_", " "))
     if case.expires_at is not None:
@@ -208,8 +211,13 @@ class Enforcer:
             case CaseAction.REMOVE:
                 if comment is not None:
                     await self._message_call(comment, "delete")
-                    await self._tell_removed(case, comment)
+                    await self._tell_removed(case, comment.post_title, comment.body)
                     await self._retire_review_buttons(comment.id)
+                elif case.channel_id is not None and case.message_id is not None:
+                    # An opted-out member's message: not stored, so no text to give back.
+                    await self._delete(case.channel_id, case.message_id)
+                    post = await get_post(self.bot.store, case.post_id) if case.post_id else None
+                    await self._tell_removed(case, post.title if post else None, None)
             case CaseAction.PURGE:
                 for thread_id, message_id in await messages_of_case(self.bot.store, case.id):
                     await self._delete(thread_id, message_id)
@@ -285,14 +293,13 @@ class Enforcer:
         else:
             await thread.edit(archived=False, locked=False)
 
-    async def _tell_removed(self, case: Case, comment: CommentRef) -> None:
-        post = f"**{escape_title(comment.post_title)[:200]}**"
+    async def _tell_removed(self, case: Case, post_title: str | None, body: str | None) -> None:
+        post = f"**{escape_title(post_title)[:200]}**" if post_title else "a post"
         reason = neutralise_mentions(case.reason or "it broke the community's rules")
-        await self._dm(
-            comment.author_user_id,
-            f"Your comment on {post} in {self._guild_name()} was removed: {reason}.\n"
-            f"What you wrote, in case you want to rewrite it:\n{quote(comment.body, 1500)}",
-        )
+        text = f"Your comment on {post} in {self._guild_name()} was removed: {reason}."
+        if body is not None:
+            text += f"\nWhat you wrote, in case you want to rewrite it:\n{quote(body, 1500)}"
+        await self._dm(case.target_user_id, text)
 
     def _ban_notice(self, case: Case) -> str:
         if case.expires_at is None:

@@ -126,3 +126,5 @@ class Case:
     enforced_at: datetime | None
     attempts: int
     last_error: str | None
+    channel_id: int | None = None  # with message_id: the message acted on, when not a comment
+    message_id: int | None = None

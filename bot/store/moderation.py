@@ -73,6 +73,8 @@ def case_from_row(row: sqlite3.Row) -> Case:
         enforced_at=from_db_optional(row["enforced_at"]),
         attempts=row["attempts"],
         last_error=row["last_error"],
+        channel_id=row["channel_id"],
+        message_id=row["message_id"],
     )
 
 
@@ -122,15 +124,18 @@ def open_case_in(
     rule: str | None = None,
     reason: str | None = None,
     expires_at: datetime | None = None,
+    channel_id: int | None = None,
+    message_id: int | None = None,
 ) -> Case:
     """A new case with the guild's next number. Inside the caller's write transaction, so two
     decisions can never take the same number."""
     rows = db.execute(
         """
         INSERT INTO cases (guild_id, number, action, target_user_id, comment_id, post_id,
-                           moderator_id, rule, reason, created_at, expires_at)
+                           moderator_id, rule, reason, created_at, expires_at, channel_id,
+                           message_id)
         VALUES (?1, (SELECT coalesce(max(number), 0) + 1 FROM cases WHERE guild_id = ?1),
-                ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
         RETURNING *
         """,
         (
@@ -144,6 +149,8 @@ def open_case_in(
             reason,
             to_db(now),
             None if expires_at is None else to_db(expires_at),
+            channel_id,
+            message_id,
         ),
     ).fetchall()
     return case_from_row(rows[0])

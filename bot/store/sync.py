@@ -245,6 +245,7 @@ def _create(db: sqlite3.Connection, post_id: int, event: Created, batch: _Batch)
     if known["ours"]:
         return "threadbridge webhook"
     if known["opted_out"]:
+        _judge_unstored(db, batch, post_id, message)
         return "opted out"
     if known["stored"]:
         return "already_stored"
@@ -294,6 +295,54 @@ def _create(db: sqlite3.Connection, post_id: int, event: Created, batch: _Batch)
     if known["edited_early"]:
         _apply_early_edit(db, post_id, message.message_id, batch)
     return "created"
+
+
+def _judge_unstored(
+    db: sqlite3.Connection, batch: _Batch, post_id: int, message: IncomingMessage
+) -> None:
+    """A member who opted out is not stored, but is held to the rules all the same (or opting
+    out would lift a comment ban): what the rules would remove is removed, under a case that
+    names the message. What they would hold passes, since nothing is kept to review."""
+    moderation = batch.policy.moderation
+    if moderation is None:
+        return
+    author = db.execute(
+        "SELECT id FROM authors WHERE source = 'discord' AND external_id = ?",
+        (str(message.author_id),),
+    ).fetchone()
+    seen = db.execute("SELECT 1 FROM cases WHERE message_id = ?", (message.message_id,))
+    if author is None or seen.fetchone() is not None:
+        return  # the same message again (live and from catch-up): judged once
+    standing = message.standing
+    facts = comment_facts_in(
+        db,
+        guild_id=moderation.guild_id,
+        rules=moderation.rules,
+        author_row_id=author["id"],
+        author_user_id=message.author_id,
+        author_role_ids=standing.role_ids,
+        author_is_moderator=standing.manages_messages
+        or not moderation.moderator_role_ids.isdisjoint(standing.role_ids),
+        thread_id=message.thread_id,
+        text=message.content,
+        created_at=message.created_at,
+    )
+    verdict = judge(facts, moderation.rules)
+    if verdict.outcome is not Outcome.REMOVE:
+        return
+    case = open_case_in(
+        db,
+        guild_id=moderation.guild_id,
+        action=CaseAction.REMOVE,
+        now=utcnow(),
+        target_user_id=message.author_id,
+        post_id=post_id,
+        rule=verdict.rule,
+        reason=verdict.reason,
+        channel_id=message.thread_id,
+        message_id=message.message_id,
+    )
+    batch.cases.append(case.id)
 
 
 def _judge(

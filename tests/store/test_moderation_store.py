@@ -27,7 +27,7 @@ from bot.store.moderation import (
     remove_rule_entry,
     set_rule_limit,
 )
-from bot.store.sync import apply_batch
+from bot.store.sync import apply_batch, opt_out
 from bot.sync import Created, Deleted, Edited, Moderation, Standing, SyncPolicy
 from tests.store.test_sync_store import (
     OTHER_THREAD,
@@ -322,3 +322,37 @@ async def test_rule_lists_and_limits(store):
     assert stored.limits == {"links": None, "flood_count": 9}
     assert await remove_rule_entry(store, GUILD, "moderation_words", "spoiler")
     assert not await remove_rule_entry(store, GUILD, "moderation_words", "spoiler")
+
+
+async def test_opting_out_does_not_escape_the_rules(store, post_id):
+    await apply_batch(store, [Created(msg(1, "before opting out"))], POLICY)
+    await opt_out(store, 100)
+    rules = RuleSet(disallowed_words=["scam"], moderation_words=["refund"])
+    await ban_commenter(
+        store, guild_id=GUILD, user_id=100, until=None, moderator_id=7, reason=None, now=T0
+    )
+    events = [Created(msg(2, "harmless")), Created(msg(3, "refund?"))]
+    result = await apply_batch(store, events, policy(rules))
+    # Banned: each message is removed, though none is stored; the same message twice, once.
+    again = await apply_batch(store, [Created(msg(2, "harmless"))], policy(rules))
+    assert result.skipped == {"opted out": 2} and again.cases == ()
+    cases = [c for c in (await list_cases(store, GUILD))[0] if c.action is CaseAction.REMOVE]
+    assert sorted(c.message_id for c in cases) == [sid(2), sid(3)]
+    assert all(c.comment_id is None and c.channel_id == 9_000 for c in cases)
+    assert all(c.rule == "banned" for c in cases)
+
+
+async def test_an_opted_out_members_message_is_removed_only_for_what_removes(store, post_id):
+    await apply_batch(store, [Created(msg(1, "hello"))], POLICY)
+    await opt_out(store, 100)
+    rules = RuleSet(disallowed_words=["scam"], moderation_words=["refund"])
+    result = await apply_batch(
+        store, [Created(msg(2, "a scam")), Created(msg(3, "refund?"))], policy(rules)
+    )
+    (case,) = (await list_cases(store, GUILD))[0]
+    assert result.cases == (case.id,)
+    assert (case.message_id, case.rule, case.action) == (
+        sid(2),
+        "disallowed_word",
+        CaseAction.REMOVE,
+    )
