@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import from_db, from_db_optional, to_db, utcnow
-from bot.moderation.rules import Outcome, judge
+from bot.moderation.rules import Outcome, Verdict, judge
 from bot.store.database import Store
 from bot.store.models import CaseAction, CommentStatus, Source
 from bot.store.moderation import comment_facts_in, judged_in, open_case_in
@@ -22,6 +22,7 @@ from bot.sync import (
     Edited,
     IncomingAttachment,
     IncomingMessage,
+    Moderation,
     ReactionChanged,
     ReactionsSet,
     Standing,
@@ -297,6 +298,36 @@ def _create(db: sqlite3.Connection, post_id: int, event: Created, batch: _Batch)
     return "created"
 
 
+def _verdict(
+    db: sqlite3.Connection,
+    moderation: Moderation,
+    *,
+    author_row_id: int,
+    author_user_id: int,
+    standing: Standing,
+    thread_id: int,
+    text: str,
+    created_at: datetime,
+    comment_id: int | None = None,
+) -> Verdict:
+    """What the rules say of a comment (or of an opted-out member's message)."""
+    facts = comment_facts_in(
+        db,
+        guild_id=moderation.guild_id,
+        rules=moderation.rules,
+        author_row_id=author_row_id,
+        author_user_id=author_user_id,
+        author_role_ids=standing.role_ids,
+        author_is_moderator=standing.manages_messages
+        or not moderation.moderator_role_ids.isdisjoint(standing.role_ids),
+        thread_id=thread_id,
+        text=text,
+        created_at=created_at,
+        comment_id=comment_id,
+    )
+    return judge(facts, moderation.rules)
+
+
 def _judge_unstored(
     db: sqlite3.Connection, batch: _Batch, post_id: int, message: IncomingMessage
 ) -> None:
@@ -313,21 +344,16 @@ def _judge_unstored(
     seen = db.execute("SELECT 1 FROM cases WHERE message_id = ?", (message.message_id,))
     if author is None or seen.fetchone() is not None:
         return  # the same message again (live and from catch-up): judged once
-    standing = message.standing
-    facts = comment_facts_in(
+    verdict = _verdict(
         db,
-        guild_id=moderation.guild_id,
-        rules=moderation.rules,
+        moderation,
         author_row_id=author["id"],
         author_user_id=message.author_id,
-        author_role_ids=standing.role_ids,
-        author_is_moderator=standing.manages_messages
-        or not moderation.moderator_role_ids.isdisjoint(standing.role_ids),
+        standing=message.standing,
         thread_id=message.thread_id,
         text=message.content,
         created_at=message.created_at,
     )
-    verdict = judge(facts, moderation.rules)
     if verdict.outcome is not Outcome.REMOVE:
         return
     case = open_case_in(
@@ -363,21 +389,17 @@ def _judge(
     moderation = batch.policy.moderation
     if moderation is None:
         return
-    facts = comment_facts_in(
+    verdict = _verdict(
         db,
-        guild_id=moderation.guild_id,
-        rules=moderation.rules,
+        moderation,
         author_row_id=author_row_id,
         author_user_id=author_user_id,
-        author_role_ids=standing.role_ids,
-        author_is_moderator=standing.manages_messages
-        or not moderation.moderator_role_ids.isdisjoint(standing.role_ids),
+        standing=standing,
         thread_id=thread_id,
         text=text,
         created_at=created_at,
         comment_id=comment_id,
     )
-    verdict = judge(facts, moderation.rules)
     if verdict.outcome is Outcome.ALLOW:
         return
     held = verdict.outcome is Outcome.HOLD
