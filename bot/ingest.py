@@ -14,14 +14,18 @@ from dataclasses import fields
 from bot.log import get_logger
 from bot.store import Store
 from bot.store.sync import BatchResult, apply_batch
-from bot.sync import SyncEvent, SyncPolicy
+from bot.sync import Created, SyncEvent, SyncPolicy
 
 log = get_logger("threadbridge.ingest")
 
 MAX_BATCH = 500
 GATHER_SECONDS = 0.005
+# Live replies waiting at most (about 1 KB each): beyond this the writer is far behind, and a
+# reply is better read later from the thread's history than held in memory.
+MAX_LIVE_BACKLOG = 100_000
 
-_Item = tuple[SyncEvent, "asyncio.Future[BatchResult] | None"]
+# An event, who waits for its commit, and whether it is a live reply counted in the backlog.
+_Item = tuple[SyncEvent, "asyncio.Future[BatchResult] | None", bool]
 
 
 class SyncWriter:
@@ -34,6 +38,7 @@ class SyncWriter:
         *,
         max_batch: int = MAX_BATCH,
         gather_seconds: float = GATHER_SECONDS,
+        max_live_backlog: int = MAX_LIVE_BACKLOG,
     ) -> None:
         self.store = store
         self._policy = policy
@@ -42,6 +47,10 @@ class SyncWriter:
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.committed = 0
+        self.max_live_backlog = max_live_backlog
+        self.live_backlog = 0  # live replies queued and not yet committed
+        self._room = asyncio.Event()  # set while at most half the live backlog is used
+        self._room.set()
         # Told the ids of the cases the rules opened in each committed batch (moderation cog).
         self.on_cases: Callable[[tuple[int, ...]], None] | None = None
 
@@ -61,7 +70,22 @@ class SyncWriter:
 
     def submit(self, event: SyncEvent) -> None:
         """Queue a live event; it is committed with the next batch."""
-        self._queue.put_nowait((event, None))
+        self._queue.put_nowait((event, None, False))
+
+    def submit_reply(self, event: Created) -> bool:
+        """Queue a live reply, unless the backlog is full: then False, and the caller must have
+        the thread's history read later (the sync cog does), since the reply is not queued."""
+        if self.live_backlog >= self.max_live_backlog:
+            return False
+        self.live_backlog += 1
+        self._queue.put_nowait((event, None, True))
+        return True
+
+    async def wait_for_room(self) -> None:
+        """Until at most half of the live backlog is in use."""
+        while self.live_backlog > self.max_live_backlog // 2:
+            self._room.clear()
+            await self._room.wait()
 
     async def apply(self, events: Sequence[SyncEvent]) -> BatchResult:
         """Queue events and wait until all of them are committed (catch-up uses this)."""
@@ -78,8 +102,8 @@ class SyncWriter:
             done.set_result(BatchResult())
             return done
         for event in events[:-1]:
-            self._queue.put_nowait((event, None))
-        self._queue.put_nowait((events[-1], done))
+            self._queue.put_nowait((event, None, False))
+        self._queue.put_nowait((events[-1], done, False))
         return done
 
     async def _run(self) -> None:
@@ -97,17 +121,20 @@ class SyncWriter:
                 except (asyncio.QueueEmpty, TimeoutError):
                     break
             try:
-                result = await self._commit([event for event, _ in batch])
+                result = await self._commit([event for event, _, _ in batch])
                 if result.cases and self.on_cases is not None:
                     self.on_cases(result.cases)
-                for _, waiter in batch:
+                for _, waiter, _ in batch:
                     if waiter is not None and not waiter.done():
                         waiter.set_result(result)
             except Exception as error:  # keep the writer alive; the waiters learn why
-                for _, waiter in batch:
+                for _, waiter, _ in batch:
                     if waiter is not None and not waiter.done():
                         waiter.set_exception(error)
             finally:
+                self.live_backlog -= sum(counted for _, _, counted in batch)
+                if self.live_backlog <= self.max_live_backlog // 2:
+                    self._room.set()
                 for _ in batch:
                     self._queue.task_done()
 

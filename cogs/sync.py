@@ -51,6 +51,10 @@ class SyncCog(commands.Cog, name="sync"):
         # messages arrive without gaps and may move the cursor.
         self.caught_up: set[int] = set()
         self.catching_up = False
+        # Threads whose live replies the writer had no room for: read from history once it has.
+        self.behind: set[int] = set()
+        self.turned_away = 0  # live replies left to be read from history, since start
+        self._recovery: asyncio.Task[None] | None = None
 
     def policy(self) -> SyncPolicy:
         assert self.bot.user is not None
@@ -95,9 +99,37 @@ class SyncCog(commands.Cog, name="sync"):
         if thread is None:
             self._parse_message(data)
             return
-        self.writer.submit(
+        self._submit_reply(
             Created(incoming_from_payload(data, guild), advance_cursor=thread.id in self.caught_up)
         )
+
+    def _submit_reply(self, event: Created) -> None:
+        if self.writer.submit_reply(event):
+            return
+        # The writer is far behind: this reply will be read from the thread's history. Until
+        # then the thread is not caught up, so that no later reply moves its cursor past it.
+        if not self.behind:
+            log.warning(
+                "sync is far behind: replies will be read from their threads' history",
+                backlog=self.writer.live_backlog,
+            )
+        self.turned_away += 1
+        self.caught_up.discard(event.thread_id)
+        self.behind.add(event.thread_id)
+        if self._recovery is None or self._recovery.done():
+            self._recovery = self.bot.background.spawn(self._recover(), name="sync-recovery")
+
+    async def _recover(self) -> None:
+        """Once the writer has worked its backlog down by half, catch up the threads whose
+        replies it had to turn away (until no thread is left behind)."""
+        while self.behind:
+            await self.writer.wait_for_room()
+            threads, self.behind = self.behind, set()
+            for thread_id in sorted(threads):
+                with event_context(channel_id=thread_id):
+                    if not await self.catch_up(thread_id):
+                        self.behind.add(thread_id)  # tried again on the next pass
+        log.info("sync has caught up with the replies it turned away")
 
     def _ours(self, guild_id: int | None) -> bool:
         return guild_id == self.bot.settings.guild_id
@@ -119,7 +151,7 @@ class SyncCog(commands.Cog, name="sync"):
             return
         if not self._ours(message.guild.id):
             return
-        self.writer.submit(
+        self._submit_reply(
             Created(incoming_message(message), advance_cursor=message.channel.id in self.caught_up)
         )
 

@@ -89,3 +89,23 @@ def test_merge_results_adds_counts_and_reasons():
     )
     assert (merged.created, merged.edited) == (3, 1)
     assert merged.skipped == {"own message": 3, "empty": 1}
+
+
+async def test_a_full_live_backlog_turns_replies_away_until_it_has_room(store):
+    await mirrored_post(store)
+    writer = SyncWriter(store, lambda: POLICY, max_live_backlog=4)
+    accepted = [writer.submit_reply(Created(message(n))) for n in range(6)]
+    assert accepted == [True] * 4 + [False] * 2
+    assert writer.live_backlog == 4
+    writer.submit(Edited(message(1).message_id, THREAD, "edited", datetime.now(UTC)))  # always
+    room = asyncio.create_task(writer.wait_for_room())
+    await asyncio.sleep(0.01)
+    assert not room.done()
+    writer.start()
+    try:
+        await asyncio.wait_for(room, 5)
+        await writer.stop()
+    finally:
+        await writer.stop()
+    assert writer.live_backlog == 0 and writer.committed == 5
+    assert writer.submit_reply(Created(message(7)))

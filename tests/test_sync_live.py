@@ -256,3 +256,35 @@ async def test_live_edit_while_catch_up_holds_an_older_copy(start_bot, emulator,
         )
         revisions = await list_revisions(bot.store, comment.id)
     assert revisions == ["v1 2"]
+
+
+async def test_replies_the_writer_has_no_room_for_are_read_from_history(
+    start_bot, emulator, members
+):
+    async with start_bot(extensions=ALL) as bot:
+        post_id, thread_id = await mirrored(bot, hostile_post())
+        cog = bot.get_cog("sync")
+        assert await cog.catch_up(thread_id)  # from now on its live replies move the cursor
+        cog.writer.max_live_backlog = 5
+        written = []
+        # A long write holds the writer back while replies pour in.
+        async with bot.store.transaction():
+            for n in range(30):
+                written.append(emulator.send_message(thread_id, members[n % 2], f"reply {n}"))
+            await eventually(lambda: _true(cog.writer.live_backlog + cog.turned_away == 30))
+            assert cog.writer.live_backlog == 5 and cog.turned_away == 25
+            assert thread_id not in cog.caught_up  # its cursor must not pass the gap
+        comments = await eventually(
+            lambda: _when(discord_comments(bot.store, post_id), lambda c: len(c) == 30)
+        )
+        await eventually(lambda: _true(not cog.behind and thread_id in cog.caught_up))
+        mirror = await get_mirror(bot.store, post_id)
+    assert sorted(c.discord_message_id for c in comments) == [m.id for m in written]
+    assert [c.body for c in sorted(comments, key=lambda c: c.discord_message_id)] == [
+        f"reply {n}" for n in range(30)
+    ]
+    assert mirror.sync_cursor == written[-1].id
+
+
+async def _true(value):
+    return value
