@@ -672,3 +672,62 @@ async def test_a_member_who_opted_out_is_still_held_to_the_rules(
         post = emulator.message(case.modlog_message_id)
         fields = {f["name"]: f["value"] for f in post.embeds[0]["fields"]}
         assert "opted out" in fields["Message"]
+
+
+async def test_every_rule_acts_on_real_messages(
+    start_bot, mod_settings, emulator, community, members
+):
+    alice, bob, carol = members[:3]
+    settings = mod_settings.model_copy(update={"rules_flood_count": 3})
+    async with start_bot(settings, extensions=MODERATION) as bot:
+        _, thread_id = await mirrored(bot, quiet_post())
+        _, other_thread = await mirrored(bot, quiet_post(external_id="second"))
+        flood = [emulator.send_message(thread_id, alice, f"point number {n}") for n in range(4)]
+        pings = " ".join(f"<@{m}>" for m in (*members, community.owner_id, community.moderator_id))
+        mentions = emulator.send_message(thread_id, bob, f"look {pings}")
+        invite = emulator.send_message(thread_id, carol, "join us at discord.gg/abc123")
+        text = "Selling my old camera, message me for the price"
+        first_copy = emulator.send_message(thread_id, bob, text)
+        second_copy = emulator.send_message(other_thread, bob, text)
+        expected = {
+            flood[2].id: (CommentStatus.VISIBLE, None),
+            flood[3].id: (CommentStatus.HELD, "flood"),
+            mentions.id: (CommentStatus.REMOVED, "mentions"),
+            invite.id: (CommentStatus.HELD, "invite"),
+            first_copy.id: (CommentStatus.VISIBLE, None),
+            second_copy.id: (CommentStatus.HELD, "duplicate"),
+        }
+        for message_id, (status, rule) in expected.items():
+            comment = await judged(bot, message_id)
+            assert comment.status is status, rule
+        await settled(bot)
+        cases, _ = await list_cases(bot.store, community.guild_id, limit=50)
+        rules = {case.comment_id: case.rule for case in cases}
+        for message_id, (_, rule) in expected.items():
+            comment = await comment_by_message(bot.store, message_id)
+            assert rules.get(comment.id) == rule
+        assert gone(emulator, mentions.id) and not gone(emulator, invite.id)
+
+
+async def test_first_comments_wait_for_approval_when_the_rule_is_on(
+    start_bot, mod_settings, emulator, community, members
+):
+    alice = members[0]
+    channel = community.text_channel_id
+    async with start_bot(mod_settings, extensions=MODERATION) as bot:
+        _, thread_id = await mirrored(bot, quiet_post())
+        turned_on = await run(
+            emulator,
+            channel,
+            community.moderator_id,
+            "set",
+            {"limit": "first_comment", "value": "on"},
+            group="rules",
+        )
+        assert "`first_comment` is now on" in reply_text(turned_on)
+        first = emulator.send_message(thread_id, alice, "Hello everyone")
+        held = await judged(bot, first.id)
+        assert held.status is CommentStatus.HELD
+        await run(emulator, channel, community.moderator_id, "approve", {"comment": str(held.id)})
+        second = emulator.send_message(thread_id, alice, "Thanks for having me")
+        assert (await judged(bot, second.id)).status is CommentStatus.VISIBLE
