@@ -426,7 +426,9 @@ def _moderation_lines(content: DigestContent, safe: Callable[[str, int], str] = 
         )
         lines.append(f"Cases: {cases}")
     if moderation.top_rules:
-        rules = ", ".join(f"{safe(rule, 40)} ({count})" for rule, count in moderation.top_rules)
+        rules = ", ".join(
+            f"{safe(rule.replace('_', ' '), 40)} ({count})" for rule, count in moderation.top_rules
+        )
         lines.append(f"Top rules: {rules}")
     return lines
 
