@@ -401,6 +401,64 @@ def judged_in(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AuthorStanding:
+    """An author's comment ban and whether one of their comments is approved (visible): what
+    cannot change within one write transaction, since moderators' decisions are others."""
+
+    author_row_id: int
+    banned: bool
+    ban_until: datetime | None
+    approved: bool
+
+
+def author_standing_in(
+    db: sqlite3.Connection,
+    guild_id: int,
+    author_row_id: int,
+    author_user_id: int,
+    rules: RuleSet,
+    comment_id: int | None = None,
+) -> AuthorStanding:
+    """Read the author's standing; `comment_id`, the comment being judged (stored visible until
+    judged), does not count as approved."""
+    ban = db.execute(
+        "SELECT until FROM comment_bans WHERE guild_id = ? AND user_id = ?",
+        (guild_id, author_user_id),
+    ).fetchone()
+    approved = False
+    if rules.first_comment_hold:
+        approved = bool(
+            db.execute(
+                "SELECT EXISTS (SELECT 1 FROM comments WHERE author_id = ? AND status = 'visible' "
+                "AND id != ?)",
+                (author_row_id, comment_id or -1),
+            ).fetchone()[0]
+        )
+    return AuthorStanding(
+        author_row_id=author_row_id,
+        banned=ban is not None,
+        ban_until=None if ban is None else from_db_optional(ban["until"]),
+        approved=approved,
+    )
+
+
+# normalise() of the recent comments the flood and duplicate rules compare with: the same bodies
+# come back for every comment their author writes within the window. Bounded, cleared when full.
+_FOLDED: dict[str, str] = {}
+_FOLDED_ENTRIES = 4096
+
+
+def _folded(body: str) -> str:
+    folded = _FOLDED.get(body)
+    if folded is None:
+        folded = normalise(body)
+        if len(_FOLDED) >= _FOLDED_ENTRIES:
+            _FOLDED.clear()
+        _FOLDED[body] = folded
+    return folded
+
+
 def comment_facts_in(
     db: sqlite3.Connection,
     *,
@@ -414,23 +472,19 @@ def comment_facts_in(
     text: str,
     created_at: datetime,
     comment_id: int | None = None,
+    standing: AuthorStanding | None = None,
 ) -> CommentFacts:
     """What the rules need to know about a comment, read inside the sync writer's transaction
-    (so comments earlier in the same batch count)."""
-    banned = db.execute(
-        """
-        SELECT EXISTS (SELECT 1 FROM comment_bans WHERE guild_id = ? AND user_id = ?
-                       AND (until IS NULL OR until > ?))
-        """,
-        (guild_id, author_user_id, to_db(created_at)),
-    ).fetchall()[0][0]
-    approved = True
-    if rules.first_comment_hold:
-        approved = db.execute(
-            "SELECT EXISTS (SELECT 1 FROM comments WHERE author_id = ? AND status = 'visible' "
-            "AND id != ?)",
-            (author_row_id, comment_id or -1),
-        ).fetchall()[0][0]
+    (so comments earlier in the same batch count).
+
+    `standing`, kept by the caller for one transaction, spares a batch with many comments of one
+    author from reading their ban and approval again for each."""
+    if standing is None or standing.author_row_id != author_row_id:
+        standing = author_standing_in(
+            db, guild_id, author_row_id, author_user_id, rules, comment_id
+        )
+    banned = standing.banned and (standing.ban_until is None or standing.ban_until > created_at)
+    approved = standing.approved or not rules.first_comment_hold
     recent: list[PastComment] = []
     window = max(
         rules.flood_window if rules.flood_count is not None else timedelta(0),
@@ -454,7 +508,7 @@ def comment_facts_in(
             ),
         ).fetchall()
         recent = [
-            PastComment(from_db(row["created_at"]), row["thread_id"] or 0, normalise(row["body"]))
+            PastComment(from_db(row["created_at"]), row["thread_id"] or 0, _folded(row["body"]))
             for row in rows
         ]
     return CommentFacts(

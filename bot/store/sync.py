@@ -15,7 +15,13 @@ from bot.clock import from_db, from_db_optional, to_db, utcnow
 from bot.moderation.rules import Outcome, Verdict, judge
 from bot.store.database import Store
 from bot.store.models import CaseAction, CommentStatus, Source
-from bot.store.moderation import comment_facts_in, judged_in, open_case_in
+from bot.store.moderation import (
+    AuthorStanding,
+    author_standing_in,
+    comment_facts_in,
+    judged_in,
+    open_case_in,
+)
 from bot.sync import (
     Created,
     Deleted,
@@ -150,6 +156,8 @@ class _Batch:
         self.activity: dict[int, datetime] = {}
         self.cursors: dict[int, int] = {}
         self.cases: list[int] = []
+        # The rules' reading of each author's ban and approval, once per batch.
+        self.standings: dict[int, AuthorStanding] = {}
 
     def load_posts(self, db: sqlite3.Connection, thread_ids: Iterable[int]) -> None:
         """The posts of all the batch's threads in one query (no event in a batch changes
@@ -301,6 +309,7 @@ def _create(db: sqlite3.Connection, post_id: int, event: Created, batch: _Batch)
 def _verdict(
     db: sqlite3.Connection,
     moderation: Moderation,
+    batch: _Batch,
     *,
     author_row_id: int,
     author_user_id: int,
@@ -311,6 +320,11 @@ def _verdict(
     comment_id: int | None = None,
 ) -> Verdict:
     """What the rules say of a comment (or of an opted-out member's message)."""
+    known = batch.standings.get(author_row_id)
+    if known is None:
+        known = batch.standings[author_row_id] = author_standing_in(
+            db, moderation.guild_id, author_row_id, author_user_id, moderation.rules, comment_id
+        )
     facts = comment_facts_in(
         db,
         guild_id=moderation.guild_id,
@@ -324,6 +338,7 @@ def _verdict(
         text=text,
         created_at=created_at,
         comment_id=comment_id,
+        standing=known,
     )
     return judge(facts, moderation.rules)
 
@@ -347,6 +362,7 @@ def _judge_unstored(
     verdict = _verdict(
         db,
         moderation,
+        batch,
         author_row_id=author["id"],
         author_user_id=message.author_id,
         standing=message.standing,
@@ -392,6 +408,7 @@ def _judge(
     verdict = _verdict(
         db,
         moderation,
+        batch,
         author_row_id=author_row_id,
         author_user_id=author_user_id,
         standing=standing,
