@@ -124,6 +124,7 @@ class Enforcer:
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._queued: set[int] = set()
         self._task: asyncio.Task[None] | None = None
+        self._modlog_failed: set[int] = set()
         self.settled = 0
 
     def start(self) -> None:
@@ -185,12 +186,16 @@ class Enforcer:
             try:
                 message_id = await self.post_to_modlog(case)
             except DISCORD_FAILURES as error:
-                log.warning(
+                # Said once per case: a missing channel would otherwise repeat it every minute.
+                first = case.id not in self._modlog_failed
+                self._modlog_failed.add(case.id)
+                (log.warning if first else log.debug)(
                     "mod-log post failed; it will be retried",
                     case=case.number,
                     reason=describe_failure(error),
                 )
                 return
+            self._modlog_failed.discard(case.id)
             await set_modlog_message(self.bot.store, case.id, message_id)
         self.settled += 1
 

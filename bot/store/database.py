@@ -167,6 +167,9 @@ async def _connect(path: Path) -> aiosqlite.Connection:
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA foreign_keys = ON")
         await connection.execute("PRAGMA synchronous = NORMAL")
+        # 32 MiB of page cache per connection (SQLite's default is 2): the comment indexes of a
+        # busy community outgrow 2 MiB, and ingest then re-reads pages on every insert.
+        await connection.execute("PRAGMA cache_size = -32768")
     except sqlite3.DatabaseError as error:
         await connection.close()
         raise StoreError(f"{path} is not a usable SQLite database: {error}") from error
