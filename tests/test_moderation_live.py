@@ -585,6 +585,11 @@ async def test_old_posts_are_closed_by_the_job(start_bot, mod_settings, emulator
             "unlock",
             {"post": old_id},
         )
+        await settled(bot)
+        # The thread's own update events reach the store through the sync writer, in order:
+        # once a later message is stored, they have been applied.
+        marker = emulator.send_message(old_thread, community.member_ids[1], "open again")
+        await judged(bot, marker.id)
         assert await bot.get_cog("moderation").close_old_posts() == []
         assert not (await get_post(bot.store, old_id)).comments_closed
 
