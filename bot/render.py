@@ -99,6 +99,11 @@ def _shorten(line: str, limit: int) -> str:
     return head + ELLIPSIS
 
 
+def one_line(text: str, limit: int) -> str:
+    """`text` on one line (whitespace runs squeezed), shortened like a thread name."""
+    return _shorten(" ".join(text.split()), limit)
+
+
 def thread_name(title: str) -> str:
     """A thread name for a post title: one line of 1..100 characters."""
     return _shorten(_clean_line(title), THREAD_NAME_LIMIT) or "Untitled post"

@@ -19,11 +19,13 @@ from bot.client import Threadbridge
 from bot.clock import utcnow
 from bot.errors import UserFacingError
 from bot.log import get_logger
+from bot.mirror import jump_url
 from bot.moderation.config import (
     LIMITS,
     LISTS,
     build_rule_set,
     default_limits,
+    describe_limit,
     normalise_entry,
     parse_limit,
 )
@@ -32,7 +34,7 @@ from bot.moderation.enforcement import ACTION_TITLES, Enforcer, quote
 from bot.moderation.rules import RuleError, RuleSet
 from bot.moderation.views import QUEUE_PAGE_SIZE, QueuePageButton, ReviewButton, queue_view
 from bot.permissions import is_moderator
-from bot.render import escape_title
+from bot.render import escape_title, one_line
 from bot.store.models import Case, CaseAction, CommentStatus
 from bot.store.moderation import (
     CommentRef,
@@ -99,7 +101,7 @@ def _status_problem(conflict: StatusConflict, comment_id: int) -> str:
 def _comment_line(comment: CommentRef, guild_id: int) -> str:
     link = ""
     if comment.thread_id and comment.discord_message_id:
-        link = f" [jump]({MESSAGE_LINK}{guild_id}/{comment.thread_id}/{comment.discord_message_id})"
+        link = f" [jump]({jump_url(guild_id, comment.thread_id, comment.discord_message_id)})"
     title = escape_title(comment.post_title)[:80]
     return f"**#{comment.id}** {comment.status.value} · {title}{link}\n{quote(comment.body, 160)}"
 
@@ -300,7 +302,7 @@ class ModerationCog(
         )
         return [
             app_commands.Choice(
-                name=f"#{c.id} {c.author_name}: {' '.join(c.body.split())}"[:100] or f"#{c.id}",
+                name=one_line(f"#{c.id} {c.author_name}: {c.body}", 100),
                 value=str(c.id),
             )
             for c in found
@@ -635,7 +637,7 @@ class ModerationCog(
         lines = ["**Limits**"]
         for name, limit in LIMITS.items():
             value = stored.limits[name] if name in stored.limits else defaults[name]
-            shown = ("on" if value else "off") if limit.switch else (value or "off")
+            shown = describe_limit(name, value)
             origin = "" if name in stored.limits else " (default)"
             lines.append(f"`{name}` {shown}{origin}: {limit.description}")
         settings = self.bot.settings
@@ -733,8 +735,9 @@ class ModerationCog(
             now=self.bot.clock(),
         )
         await self.reload_rules()
-        shown = ("on" if parsed else "off") if LIMITS[limit].switch else (parsed or "off")
-        await interaction.response.send_message(f"`{limit}` is now {shown}.", ephemeral=True)
+        await interaction.response.send_message(
+            f"`{limit}` is now {describe_limit(limit, parsed)}.", ephemeral=True
+        )
 
     # --- context menus -----------------------------------------------------------------------
 

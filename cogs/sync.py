@@ -18,7 +18,6 @@ from bot.incoming import (
     attachment_from_payload,
     edited_content,
     incoming_from_payload,
-    incoming_message,
     standing_from_payload,
 )
 from bot.ingest import SyncWriter
@@ -144,16 +143,6 @@ class SyncCog(commands.Cog, name="sync"):
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         self.bot.background.spawn(self.catch_up_all(), name="catch-up")
-
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
-        if not isinstance(message.channel, discord.Thread) or message.guild is None:
-            return
-        if not self._ours(message.guild.id):
-            return
-        self._submit_reply(
-            Created(incoming_message(message), advance_cursor=message.channel.id in self.caught_up)
-        )
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:

@@ -59,6 +59,13 @@ def default_limits(settings: Settings) -> dict[str, int | None]:
     }
 
 
+def describe_limit(name: str, value: int | None) -> str:
+    """A limit's value as moderators type it: a number, on or off."""
+    if LIMITS[name].switch:
+        return "on" if value else "off"
+    return "off" if value is None else str(value)
+
+
 def parse_limit(name: str, text: str) -> int | None:
     """A moderator's value for a limit: a whole number, or off (None); on/off for switches."""
     limit = LIMITS.get(name)

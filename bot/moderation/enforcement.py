@@ -19,7 +19,7 @@ from bot.log import get_logger
 from bot.mirror import DISCORD_FAILURES, describe_failure, jump_url
 from bot.moderation.durations import format_duration
 from bot.moderation.views import review_view
-from bot.render import escape_title, neutralise_mentions
+from bot.render import escape_title, neutralise_mentions, one_line
 from bot.store.mirrors import get_mirror
 from bot.store.models import Case, CaseAction, CommentStatus
 from bot.store.moderation import (
@@ -72,9 +72,7 @@ _COLOURS = {
 def quote(text: str, limit: int) -> str:
     """A member's text shown literally in a quote: shortened, mentions broken, markdown kept
     from spilling out of the quote."""
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "\N{HORIZONTAL ELLIPSIS}"
+    text = one_line(text, limit)
     if not text:
         return "> (no text)"
     return "> " + neutralise_mentions(discord.utils.escape_markdown(text))
@@ -207,15 +205,21 @@ class Enforcer:
         )
         match case.action:
             case CaseAction.HOLD:
-                if comment is not None and comment.status is CommentStatus.HELD:
-                    await self._message_call(comment, "mark")
+                message = self._message_of(comment)
+                if message is not None and comment and comment.status is CommentStatus.HELD:
+                    with contextlib.suppress(discord.NotFound):  # gone: nothing left to mark
+                        await message.add_reaction(HELD_MARKER)
             case CaseAction.APPROVE:
+                message = self._message_of(comment)
+                if message is not None:
+                    with contextlib.suppress(discord.NotFound):
+                        await message.remove_reaction(HELD_MARKER, discord.Object(self._own_id()))
                 if comment is not None:
-                    await self._message_call(comment, "unmark")
                     await self._retire_review_buttons(comment.id)
             case CaseAction.REMOVE:
                 if comment is not None:
-                    await self._message_call(comment, "delete")
+                    if comment.thread_id and comment.discord_message_id:
+                        await self._delete(comment.thread_id, comment.discord_message_id)
                     await self._tell_removed(case, comment.post_title, comment.body)
                     await self._retire_review_buttons(comment.id)
                 elif case.channel_id is not None and case.message_id is not None:
@@ -242,21 +246,14 @@ class Enforcer:
                     f"{neutralise_mentions(case.reason or 'no reason given')}",
                 )
 
-    async def _message_call(self, comment: CommentRef, what: str) -> None:
-        if comment.thread_id is None or comment.discord_message_id is None:
-            return
-        message = self.bot.get_partial_messageable(
-            comment.thread_id, guild_id=self.bot.settings.guild_id
-        ).get_partial_message(comment.discord_message_id)
-        try:
-            if what == "mark":
-                await message.add_reaction(HELD_MARKER)
-            elif what == "unmark":
-                await message.remove_reaction(HELD_MARKER, discord.Object(self._own_id()))
-            else:
-                await message.delete()
-        except discord.NotFound:
-            pass  # the message is gone already: nothing left to do in Discord
+    def _message(self, channel_id: int, message_id: int) -> discord.PartialMessage:
+        channel = self.bot.get_partial_messageable(channel_id, guild_id=self.bot.settings.guild_id)
+        return channel.get_partial_message(message_id)
+
+    def _message_of(self, comment: CommentRef | None) -> discord.PartialMessage | None:
+        if comment is None or comment.thread_id is None or comment.discord_message_id is None:
+            return None
+        return self._message(comment.thread_id, comment.discord_message_id)
 
     async def _retire_review_buttons(self, comment_id: int) -> None:
         """The comment is decided: its held case's mod-log post loses its buttons (best effort;
@@ -264,19 +261,15 @@ class Enforcer:
         channel_id = self.bot.settings.modlog_channel_id
         if channel_id is None:
             return
-        channel = self.bot.get_partial_messageable(channel_id, guild_id=self.bot.settings.guild_id)
         for message_id in await review_posts_of(self.bot.store, comment_id):
             try:
-                await channel.get_partial_message(message_id).edit(view=None)
+                await self._message(channel_id, message_id).edit(view=None)
             except DISCORD_FAILURES as error:
                 log.info("review buttons left in place", reason=describe_failure(error))
 
     async def _delete(self, thread_id: int, message_id: int) -> None:
-        message = self.bot.get_partial_messageable(
-            thread_id, guild_id=self.bot.settings.guild_id
-        ).get_partial_message(message_id)
-        with contextlib.suppress(discord.NotFound):
-            await message.delete()
+        with contextlib.suppress(discord.NotFound):  # gone already: nothing left to do
+            await self._message(thread_id, message_id).delete()
 
     async def _lock(self, case: Case) -> None:
         if case.post_id is None:
@@ -340,10 +333,10 @@ class Enforcer:
 
     # --- the mod-log -------------------------------------------------------------------------
 
-    async def describe(self, case: Case) -> discord.Embed:
-        comment = (
-            await get_comment_ref(self.bot.store, case.comment_id) if case.comment_id else None
-        )
+    async def describe(self, case: Case, comment: CommentRef | None = None) -> discord.Embed:
+        """The case's embed; `comment`, when the caller has read it already."""
+        if comment is None and case.comment_id is not None:
+            comment = await get_comment_ref(self.bot.store, case.comment_id)
         title = comment.post_title if comment else None
         if title is None and case.post_id is not None:
             post = await get_post(self.bot.store, case.post_id)
@@ -355,10 +348,10 @@ class Enforcer:
         channel_id = self.bot.settings.modlog_channel_id
         assert channel_id is not None
         channel = self.bot.get_partial_messageable(channel_id, guild_id=self.bot.settings.guild_id)
-        embed = await self.describe(case)
         comment = (
             await get_comment_ref(self.bot.store, case.comment_id) if case.comment_id else None
         )
+        embed = await self.describe(case, comment)
         still_held = (
             case.action is CaseAction.HOLD
             and comment is not None
@@ -374,13 +367,9 @@ class Enforcer:
         """Show a changed reason in the case's mod-log post, if it was posted."""
         if case.modlog_message_id is None or self.bot.settings.modlog_channel_id is None:
             return
-        channel = self.bot.get_partial_messageable(
-            self.bot.settings.modlog_channel_id, guild_id=self.bot.settings.guild_id
-        )
+        message = self._message(self.bot.settings.modlog_channel_id, case.modlog_message_id)
         try:
-            await channel.get_partial_message(case.modlog_message_id).edit(
-                embed=await self.describe(case)
-            )
+            await message.edit(embed=await self.describe(case))
         except DISCORD_FAILURES as error:
             reason = describe_failure(error)
             log.warning("mod-log post not updated", case=case.number, reason=reason)

@@ -402,25 +402,24 @@ def judged_in(
 
 
 @dataclass(frozen=True, slots=True)
-class AuthorStanding:
+class AuthorRecord:
     """An author's comment ban and whether one of their comments is approved (visible): what
     cannot change within one write transaction, since moderators' decisions are others."""
 
-    author_row_id: int
     banned: bool
     ban_until: datetime | None
     approved: bool
 
 
-def author_standing_in(
+def author_record_in(
     db: sqlite3.Connection,
     guild_id: int,
     author_row_id: int,
     author_user_id: int,
     rules: RuleSet,
     comment_id: int | None = None,
-) -> AuthorStanding:
-    """Read the author's standing; `comment_id`, the comment being judged (stored visible until
+) -> AuthorRecord:
+    """Read the author's record; `comment_id`, the comment being judged (stored visible until
     judged), does not count as approved."""
     ban = db.execute(
         "SELECT until FROM comment_bans WHERE guild_id = ? AND user_id = ?",
@@ -435,8 +434,7 @@ def author_standing_in(
                 (author_row_id, comment_id or -1),
             ).fetchone()[0]
         )
-    return AuthorStanding(
-        author_row_id=author_row_id,
+    return AuthorRecord(
         banned=ban is not None,
         ban_until=None if ban is None else from_db_optional(ban["until"]),
         approved=approved,
@@ -472,19 +470,13 @@ def comment_facts_in(
     text: str,
     created_at: datetime,
     comment_id: int | None = None,
-    standing: AuthorStanding | None = None,
+    record: AuthorRecord,
 ) -> CommentFacts:
     """What the rules need to know about a comment, read inside the sync writer's transaction
-    (so comments earlier in the same batch count).
-
-    `standing`, kept by the caller for one transaction, spares a batch with many comments of one
-    author from reading their ban and approval again for each."""
-    if standing is None or standing.author_row_id != author_row_id:
-        standing = author_standing_in(
-            db, guild_id, author_row_id, author_user_id, rules, comment_id
-        )
-    banned = standing.banned and (standing.ban_until is None or standing.ban_until > created_at)
-    approved = standing.approved or not rules.first_comment_hold
+    (so comments earlier in the same batch count). `record` is the author's, from
+    `author_record_in`, which the caller reads once per batch."""
+    banned = record.banned and (record.ban_until is None or record.ban_until > created_at)
+    approved = record.approved or not rules.first_comment_hold
     recent: list[PastComment] = []
     window = max(
         rules.flood_window if rules.flood_count is not None else timedelta(0),

@@ -16,8 +16,8 @@ from bot.moderation.rules import Outcome, Verdict, judge
 from bot.store.database import Store
 from bot.store.models import CaseAction, CommentStatus, Source
 from bot.store.moderation import (
-    AuthorStanding,
-    author_standing_in,
+    AuthorRecord,
+    author_record_in,
     comment_facts_in,
     judged_in,
     open_case_in,
@@ -157,7 +157,7 @@ class _Batch:
         self.cursors: dict[int, int] = {}
         self.cases: list[int] = []
         # The rules' reading of each author's ban and approval, once per batch.
-        self.standings: dict[int, AuthorStanding] = {}
+        self.records: dict[int, AuthorRecord] = {}
 
     def load_posts(self, db: sqlite3.Connection, thread_ids: Iterable[int]) -> None:
         """The posts of all the batch's threads in one query (no event in a batch changes
@@ -320,9 +320,9 @@ def _verdict(
     comment_id: int | None = None,
 ) -> Verdict:
     """What the rules say of a comment (or of an opted-out member's message)."""
-    known = batch.standings.get(author_row_id)
-    if known is None:
-        known = batch.standings[author_row_id] = author_standing_in(
+    record = batch.records.get(author_row_id)
+    if record is None:
+        record = batch.records[author_row_id] = author_record_in(
             db, moderation.guild_id, author_row_id, author_user_id, moderation.rules, comment_id
         )
     facts = comment_facts_in(
@@ -338,7 +338,7 @@ def _verdict(
         text=text,
         created_at=created_at,
         comment_id=comment_id,
-        standing=known,
+        record=record,
     )
     return judge(facts, moderation.rules)
 
