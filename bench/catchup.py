@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import math
 import sys
 import tempfile
@@ -44,10 +43,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import discord  # noqa: E402
+from harness import running_bot  # noqa: E402 - bench/harness.py, beside this script
 from posts import make_post  # noqa: E402 - bench/posts.py, beside this script
 
 from bot.catchup import PAGE  # noqa: E402
-from bot.client import Threadbridge  # noqa: E402
 from bot.emulator import Emulator, EmulatorConfig  # noqa: E402
 from bot.log import configure_logging  # noqa: E402
 from bot.mirror import Mirroring  # noqa: E402
@@ -59,22 +58,6 @@ from bot.store.posts import save_source_post  # noqa: E402
 
 GOAL_FACTOR = 1.2
 REPLY_TEXT = "Catching up on this thread: here is what I think about the post. "
-
-
-@contextlib.asynccontextmanager
-async def started(settings: Settings, store: Store) -> Any:
-    """The bot with the sync cog only, ready; closed on exit."""
-    bot = Threadbridge(settings=settings, store=store, extensions=("cogs.sync",),
-                       guild_ready_timeout=0.05, sync_on_start=False)
-    await bot.login(settings.token)
-    task = asyncio.create_task(bot.connect(), name="threadbridge")
-    try:
-        await asyncio.wait_for(bot.wait_until_ready(), 30)
-        yield bot
-    finally:
-        await bot.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 10)
 
 
 async def discord_comments(store: Store) -> int:
@@ -96,7 +79,7 @@ async def run(messages: int, threads: int) -> None:
             async with Store.open(settings.database_path) as store:
                 for number in range(threads):
                     await save_source_post(store, make_post(number, paragraphs=10))
-                async with started(settings, store) as bot:
+                async with running_bot(settings, store, ("cogs.sync",)) as bot:
                     mirroring = Mirroring(bot, store, channel_id=community.forum_channel_id)
                     while (await count_mirrors_by_state(store))[MirrorState.MIRRORED] < threads:
                         await mirroring.run_once()
@@ -128,7 +111,7 @@ async def run(messages: int, threads: int) -> None:
             first_429 = emulator.journal.rate_limited
             async with Store.open(settings.database_path) as store:
                 begun = time.perf_counter()
-                async with started(settings, store) as bot:
+                async with running_bot(settings, store, ("cogs.sync",)) as bot:
                     ready_at = time.perf_counter()
                     cog = bot.get_cog("sync")
                     deadline = ready_at + 600

@@ -41,8 +41,9 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 import discord  # noqa: E402
 from aiohttp import web  # noqa: E402
+from harness import running_bot  # noqa: E402 - bench/harness.py, beside this script
 
-from bot.client import Threadbridge, bot_intents  # noqa: E402
+from bot.client import bot_intents  # noqa: E402
 from bot.discord_endpoints import point_discord_at  # noqa: E402
 from bot.emulator import Emulator, EmulatorConfig  # noqa: E402
 from bot.log import configure_logging  # noqa: E402
@@ -94,20 +95,9 @@ class BenchEmulator(Emulator):
 
     gc_watch: GcWatch
 
-    def _make_app(self) -> web.Application:
-        from bot.emulator.http_driver import register as register_driver
-
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_get("/", self._root)
-        app.router.add_get("/gateway", self.gateway.handle)
-        app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}",
-                           self._attachment)
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_post("/_bench/threads", self._bench_threads)
         app.router.add_post("/_bench/stream", self._bench_stream)
-        register_driver(app, self)
-        app.router.add_route("*", "/api/{tail:.*}", self.rest.handle)
-        app.router.add_route("*", "/{tail:.*}", self.rest.handle)
-        return app
 
     async def _bench_threads(self, request: web.Request) -> web.Response:
         """Forum posts started by the bot user, as threadbridge's mirroring would create them."""
@@ -307,12 +297,7 @@ async def run_bot(settings: Settings, http: aiohttp.ClientSession, base: str,
             await record_mirror(store, post.id, MirrorState.MIRRORED, channel_id=forum_id,
                                 thread_id=item["thread_id"], starter_message_id=item["starter_id"])
         extensions = ("cogs.sync", "cogs.moderation") if args.moderation else ("cogs.sync",)
-        bot = Threadbridge(settings=settings, store=store, extensions=extensions,
-                           guild_ready_timeout=0.05, sync_on_start=False)
-        await bot.login(settings.token)
-        task = asyncio.create_task(bot.connect(), name="threadbridge")
-        try:
-            await asyncio.wait_for(bot.wait_until_ready(), 30)
+        async with running_bot(settings, store, extensions) as bot:
             cog: Any = bot.get_cog("sync")
             # The start-up catch-up reads every thread once (cursor NULL); let it finish so
             # that what follows measures live ingest only.
@@ -353,10 +338,6 @@ async def run_bot(settings: Settings, http: aiohttp.ClientSession, base: str,
             clock.stamps = None
             results["stored"] = await store.fetch_value(
                 "SELECT count(*) FROM comments WHERE source = 'discord'")
-        finally:
-            await bot.close()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, 10)
 
 
 async def run_bare(values: dict[str, str], http: aiohttp.ClientSession, base: str,

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import tempfile
 import time
 from pathlib import Path
 
-from posts import make_post  # bench/posts.py: scripts run with bench/ on the path
+from harness import running_bot  # bench/: scripts run with their folder on the path
+from posts import make_post
 
-from bot.client import Threadbridge
 from bot.emulator import Emulator, EmulatorConfig
 from bot.log import configure_logging
 from bot.mirror import Mirroring
@@ -41,32 +40,22 @@ async def run(posts: int) -> None:
                 for number in range(posts):
                     await save_source_post(store, make_post(number))
                 # No mirror cog: the bench drives the mirroring itself, from the first post.
-                bot = Threadbridge(
-                    settings=settings,
-                    store=store,
-                    extensions=(),
-                    guild_ready_timeout=0.05,
-                    sync_on_start=False,
-                )
-                await bot.login(settings.token)
-                task = asyncio.create_task(bot.connect())
-                await bot.wait_until_ready()
-                mirroring = Mirroring(bot, store, channel_id=community.forum_channel_id)
-                start_requests = len(emulator.journal.requests)
-                start_429 = emulator.journal.rate_limited
-                started = time.perf_counter()
-                while (await count_mirrors_by_state(store))[MirrorState.MIRRORED] < posts:
-                    await mirroring.run_once()
-                elapsed = time.perf_counter() - started
-                run_requests = emulator.journal.requests[start_requests:]
-                requests = len(run_requests)
-                thread_creates = sum(
-                    1 for r in run_requests if r.method == "POST" and r.path.endswith("/threads")
-                )
-                limited = emulator.journal.rate_limited - start_429
-                await bot.close()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                async with running_bot(settings, store, ()) as bot:
+                    mirroring = Mirroring(bot, store, channel_id=community.forum_channel_id)
+                    start_requests = len(emulator.journal.requests)
+                    start_429 = emulator.journal.rate_limited
+                    started = time.perf_counter()
+                    while (await count_mirrors_by_state(store))[MirrorState.MIRRORED] < posts:
+                        await mirroring.run_once()
+                    elapsed = time.perf_counter() - started
+                    run_requests = emulator.journal.requests[start_requests:]
+                    requests = len(run_requests)
+                    thread_creates = sum(
+                        1
+                        for r in run_requests
+                        if r.method == "POST" and r.path.endswith("/threads")
+                    )
+                    limited = emulator.journal.rate_limited - start_429
     # The floor: the slowest of the buckets the run had to go through, its first window free.
     route_floor = max(thread_creates / config.route_limit - 1, 0) * config.route_window
     global_floor = max(requests / config.global_limit - 1, 0) * config.global_window

@@ -100,9 +100,13 @@ class Emulator:
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}",
                            self._attachment)
         register_driver(app, self)
+        self._add_routes(app)
         app.router.add_route("*", "/api/{tail:.*}", self.rest.handle)
         app.router.add_route("*", "/{tail:.*}", self.rest.handle)
         return app
+
+    def _add_routes(self, app: web.Application) -> None:
+        """For subclasses: routes of their own, ahead of the catch-all REST routes."""
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> Emulator:
         app = self._make_app()
