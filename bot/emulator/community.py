@@ -74,22 +74,16 @@ def seed(emu: Emulator, token: str | None = None) -> Community:
         topic="Community posts",
     )
     text = emu.create_channel(guild.id, "general", "text", topic="General chat")
-    digest = emu.create_channel(
-        guild.id, "digest", "text", topic="Admin digest",
-        permission_overwrites=[
-            {"id": guild.id, "type": 0, "deny": int(Perm.VIEW_CHANNEL)},
-            {"id": bot_role.id, "type": 0, "allow": int(Perm.VIEW_CHANNEL)},
-            {"id": moderator_role.id, "type": 0, "allow": int(Perm.VIEW_CHANNEL)},
-        ],
-    )
-    modlog = emu.create_channel(
-        guild.id, "mod-log", "text", topic="Moderation log",
-        permission_overwrites=[
-            {"id": guild.id, "type": 0, "deny": int(Perm.VIEW_CHANNEL)},
-            {"id": bot_role.id, "type": 0, "allow": int(Perm.VIEW_CHANNEL)},
-            {"id": moderator_role.id, "type": 0, "allow": int(Perm.VIEW_CHANNEL)},
-        ],
-    )
+    # Staff only: hidden from @everyone, seen by the bot and the moderators.
+    staff_only = [
+        {"id": guild.id, "type": 0, "deny": int(Perm.VIEW_CHANNEL)},
+        {"id": bot_role.id, "type": 0, "allow": int(Perm.VIEW_CHANNEL)},
+        {"id": moderator_role.id, "type": 0, "allow": int(Perm.VIEW_CHANNEL)},
+    ]
+    digest = emu.create_channel(guild.id, "digest", "text", topic="Admin digest",
+                                permission_overwrites=[dict(o) for o in staff_only])
+    modlog = emu.create_channel(guild.id, "mod-log", "text", topic="Moderation log",
+                                permission_overwrites=[dict(o) for o in staff_only])
     moderator = emu.create_member(guild.id, username="mod_maya",
                                    roles=[moderator_role.id])
     members = [moderator.user_id]

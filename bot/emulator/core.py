@@ -409,17 +409,9 @@ class Core:
         if user_id in reaction.user_ids:
             return
         reaction.user_ids.append(user_id)
-        data: dict[str, Any] = {
-            "user_id": str(user_id),
-            "channel_id": str(message.channel_id),
-            "message_id": str(message.id),
-            "emoji": emoji,
-            "burst": False,
-            "type": 0,
-            "message_author_id": str(message.author_id),
-        }
+        data = _reaction_data(message, user_id, emoji)
+        data["message_author_id"] = str(message.author_id)
         if message.guild_id:
-            data["guild_id"] = str(message.guild_id)
             member = self.state.guilds[message.guild_id].members.get(user_id)
             if member is not None:
                 data["member"] = self.state.member_payload(member)
@@ -434,18 +426,9 @@ class Core:
         reaction.user_ids.remove(user_id)
         if not reaction.user_ids:
             del message.reactions[emoji_key(emoji)]
-        data: dict[str, Any] = {
-            "user_id": str(user_id),
-            "channel_id": str(message.channel_id),
-            "message_id": str(message.id),
-            "emoji": emoji,
-            "burst": False,
-            "type": 0,
-        }
-        if message.guild_id:
-            data["guild_id"] = str(message.guild_id)
         self.gateway.dispatch(
-            "MESSAGE_REACTION_REMOVE", data, in_guild=message.guild_id is not None
+            "MESSAGE_REACTION_REMOVE", _reaction_data(message, user_id, emoji),
+            in_guild=message.guild_id is not None,
         )
 
     def clear_reactions(self, message: Message, emoji: dict[str, Any] | None = None) -> None:
@@ -681,3 +664,18 @@ class Core:
             self.state.users[u].payload() for u in channel.recipient_ids if u != viewer_id
         ]
         return data
+
+
+def _reaction_data(message: Message, user_id: int, emoji: dict[str, Any]) -> dict[str, Any]:
+    """What MESSAGE_REACTION_ADD and _REMOVE both carry."""
+    data: dict[str, Any] = {
+        "user_id": str(user_id),
+        "channel_id": str(message.channel_id),
+        "message_id": str(message.id),
+        "emoji": emoji,
+        "burst": False,
+        "type": 0,
+    }
+    if message.guild_id:
+        data["guild_id"] = str(message.guild_id)
+    return data
