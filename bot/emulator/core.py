@@ -37,7 +37,12 @@ from .state import (
     Webhook,
     now,
 )
-from .validation import check_applied_tags, check_message_body, check_thread_name
+from .validation import (
+    check_applied_tags,
+    check_message_body,
+    check_thread_name,
+    message_fields,
+)
 
 REQUIRE_TAG = 1 << 4
 USER_MENTION = re.compile(r"<@!?(\d+)>")
@@ -532,13 +537,8 @@ class Core:
             starter = self.create_message(
                 thread,
                 owner_id,
-                content=msg_body.get("content") or "",
-                embeds=msg_body.get("embeds"),
+                **message_fields(msg_body),
                 attachments=attachments,
-                components=msg_body.get("components"),
-                allowed_mentions=msg_body.get("allowed_mentions"),
-                stickers=None,
-                flags=int(msg_body.get("flags") or 0),
                 message_id=thread_id,
             )
             return thread, starter

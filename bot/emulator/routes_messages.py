@@ -11,7 +11,7 @@ from .errors import UNKNOWN_EMOJI, FormErrors, not_found
 from .permissions import Perm
 from .rest import Ctx, Reply, Router
 from .state import Message
-from .validation import check_message_body
+from .validation import check_message_body, message_fields
 
 
 def _sticker_items(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -29,16 +29,11 @@ async def create_message(ctx: Ctx) -> Reply:
     message = ctx.core.create_message(
         channel,
         ctx.bot_id,
-        content=body.get("content") or "",
-        embeds=body.get("embeds"),
+        **message_fields(body),
         attachments=ctx.files,
-        components=body.get("components"),
-        allowed_mentions=body.get("allowed_mentions"),
         reference=body.get("message_reference"),
         stickers=_sticker_items(body),
-        flags=int(body.get("flags") or 0),
         nonce=body.get("nonce"),
-        tts=bool(body.get("tts")),
         check_as=ctx.bot_id,
     )
     return 200, ctx.state.message_payload(message, viewer_id=ctx.bot_id)

@@ -9,7 +9,7 @@ from .errors import ApiError, FormErrors, not_found
 from .permissions import Perm
 from .rest import Ctx, Reply, Router
 from .state import FORUM, Application, Channel, Message, Webhook
-from .validation import check_message_body, check_thread_name
+from .validation import check_message_body, check_thread_name, message_fields
 
 
 def _webhook_with_token(ctx: Ctx) -> Webhook:
@@ -126,13 +126,8 @@ async def execute_webhook(ctx: Ctx) -> Reply:
     message = ctx.core.create_message(
         target,
         webhook.id,
-        content=body.get("content") or "",
-        embeds=body.get("embeds"),
+        **message_fields(body),
         attachments=ctx.files,
-        components=body.get("components"),
-        allowed_mentions=body.get("allowed_mentions"),
-        flags=int(body.get("flags") or 0),
-        tts=bool(body.get("tts")),
         webhook=webhook,
         webhook_name=body.get("username"),
         webhook_avatar=body.get("avatar_url"),

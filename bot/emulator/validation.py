@@ -113,3 +113,16 @@ def check_applied_tags(errors: FormErrors, tags: Any, valid: set[int]) -> list[i
             continue
         result.append(tag_id)
     return result
+
+
+def message_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """The fields every message-creating body shares, as Core.create_message takes them; what
+    only one route accepts (references, stickers, nonce, webhook names) stays with that route."""
+    return {
+        "content": body.get("content") or "",
+        "embeds": body.get("embeds"),
+        "components": body.get("components"),
+        "allowed_mentions": body.get("allowed_mentions"),
+        "flags": int(body.get("flags") or 0),
+        "tts": bool(body.get("tts")),
+    }
