@@ -46,6 +46,7 @@ from harness import running_bot  # noqa: E402 - bench/harness.py, beside this sc
 from bot.client import bot_intents  # noqa: E402
 from bot.discord_endpoints import point_discord_at  # noqa: E402
 from bot.emulator import Emulator, EmulatorConfig  # noqa: E402
+from bot.emulator.serving import serve_until_signalled  # noqa: E402
 from bot.log import configure_logging  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store import Store  # noqa: E402
@@ -168,18 +169,8 @@ async def serve() -> None:
     emulator.journal.record_events = False
     await emulator.start()
     community = emulator.seed_community()
-    for key, value in community.env(emulator.api_base_url, emulator.gateway_url).items():
-        sys.stdout.write(f"{key}={value}\n")
-    sys.stdout.write(f"MEMBERS={','.join(map(str, community.member_ids))}\nREADY=1\n")
-    sys.stdout.flush()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await emulator.stop()
+    members = f"MEMBERS={','.join(map(str, community.member_ids))}"
+    await serve_until_signalled(emulator, community, (members, "READY=1"))
 
 
 # --- the bot process ------------------------------------------------------------------------

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 from typing import Any
 
 from .config import EmulatorConfig
 from .emulator import Emulator
+from .serving import serve_until_signalled
 
 
 def _load_validator() -> Any:
@@ -29,18 +29,7 @@ async def serve(
     config = EmulatorConfig(honour_zlib_stream=zlib_stream, journal_limit=50_000)
     emu = Emulator(config, validator=_load_validator() if spec else None)
     await emu.start(host=host, port=port)
-    community = emu.seed_community(token)
-    for key, value in community.env(emu.api_base_url, emu.gateway_url).items():
-        sys.stdout.write(f"{key}={value}\n")
-    sys.stdout.flush()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await emu.stop()
+    await serve_until_signalled(emu, emu.seed_community(token))
 
 
 def main(argv: list[str] | None = None) -> int:
