@@ -72,19 +72,19 @@ def _thread_member(ctx: Ctx, thread_id: int, user_id: int) -> dict[str, Any]:
     }
 
 
+def _thread_member_id(ctx: Ctx) -> int:
+    """The user of a thread-members route: "@me" (or no user in the path) is the caller."""
+    user = ctx.params.get("user_id", "@me")
+    return ctx.bot_id if user == "@me" else int(user)
+
+
 async def join_thread(ctx: Ctx) -> Reply:
-    thread = ctx.core.channel(ctx.params["channel_id"])
-    user_id = ctx.bot_id if ctx.params.get("user_id", "@me") == "@me" else int(
-        ctx.params["user_id"])
-    thread.member_ids.add(user_id)
+    ctx.core.channel(ctx.params["channel_id"]).member_ids.add(_thread_member_id(ctx))
     return 204, None
 
 
 async def leave_thread(ctx: Ctx) -> Reply:
-    thread = ctx.core.channel(ctx.params["channel_id"])
-    user_id = ctx.bot_id if ctx.params.get("user_id", "@me") == "@me" else int(
-        ctx.params["user_id"])
-    thread.member_ids.discard(user_id)
+    ctx.core.channel(ctx.params["channel_id"]).member_ids.discard(_thread_member_id(ctx))
     return 204, None
 
 
