@@ -98,6 +98,9 @@ class SyncCog(commands.Cog, name="sync"):
         if thread is None:
             self._parse_message(data)
             return
+        # What discord.py's own parser keeps up to date, and catch-up reads to know where the
+        # thread stood: without it, replies stored live since would look deleted.
+        thread.last_message_id = int(data["id"])
         self._submit_reply(
             Created(incoming_from_payload(data, guild), advance_cursor=thread.id in self.caught_up)
         )

@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from bot.catchup import CLOCK_MARGIN
 from bot.store.comments import list_comments, list_revisions
 from bot.store.mirrors import get_mirror
 from bot.store.posts import get_post, save_source_post
@@ -288,3 +289,23 @@ async def test_replies_the_writer_has_no_room_for_are_read_from_history(
 
 async def _true(value):
     return value
+
+
+async def test_replies_stored_live_are_not_taken_for_deleted_by_a_later_catch_up(
+    start_bot, emulator, members
+):
+    async with start_bot(extensions=ALL) as bot:
+        post_id, thread_id = await mirrored(bot, hostile_post())
+        cog = bot.get_cog("sync")
+        assert await cog.catch_up(thread_id)
+        live = [emulator.send_message(thread_id, members[0], f"live {n}") for n in range(3)]
+        await eventually(
+            lambda: _when(discord_comments(bot.store, post_id), lambda c: len(c) == 3)
+        )
+        # Catch-up reads history up to where the thread stood, as the client's cache says.
+        assert bot.get_channel(thread_id).last_message_id == live[-1].id
+        # Catch-up judges only messages older than its clock margin: let the replies age.
+        await asyncio.sleep(CLOCK_MARGIN.total_seconds() + 0.2)
+        assert await cog.catch_up(thread_id)
+        comments = await discord_comments(bot.store, post_id)
+    assert [c.status.value for c in comments] == ["visible"] * 3
