@@ -46,10 +46,10 @@ import discord  # noqa: E402
 from harness import running_bot  # noqa: E402 - bench/harness.py, beside this script
 from posts import make_post  # noqa: E402 - bench/posts.py, beside this script
 
-from bot.catchup import PAGE  # noqa: E402
+from bot.comments.catchup import PAGE  # noqa: E402
 from bot.emulator import Emulator, EmulatorConfig  # noqa: E402
 from bot.log import configure_logging  # noqa: E402
-from bot.mirror import Mirroring  # noqa: E402
+from bot.mirror.mirroring import Mirroring  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store.mirrors import count_mirrors_by_state, list_mirrors  # noqa: E402
@@ -79,7 +79,7 @@ async def run(messages: int, threads: int) -> None:
             async with Store.open(settings.database_path) as store:
                 for number in range(threads):
                     await save_source_post(store, make_post(number, paragraphs=10))
-                async with running_bot(settings, store, ("cogs.sync",)) as bot:
+                async with running_bot(settings, store, ("cogs.comments",)) as bot:
                     mirroring = Mirroring(bot, store, channel_id=community.forum_channel_id)
                     while (await count_mirrors_by_state(store))[MirrorState.MIRRORED] < threads:
                         await mirroring.run_once()
@@ -111,7 +111,7 @@ async def run(messages: int, threads: int) -> None:
             first_429 = emulator.journal.rate_limited
             async with Store.open(settings.database_path) as store:
                 begun = time.perf_counter()
-                async with running_bot(settings, store, ("cogs.sync",)) as bot:
+                async with running_bot(settings, store, ("cogs.comments",)) as bot:
                     ready_at = time.perf_counter()
                     cog = bot.get_cog("sync")
                     deadline = ready_at + 600

@@ -44,7 +44,8 @@ from aiohttp import web  # noqa: E402
 from harness import running_bot  # noqa: E402 - bench/harness.py, beside this script
 
 from bot.client import bot_intents  # noqa: E402
-from bot.discord_endpoints import point_discord_at  # noqa: E402
+from bot.comments.events import Created  # noqa: E402
+from bot.discord_helpers import point_discord_at  # noqa: E402
 from bot.emulator import Emulator, EmulatorConfig  # noqa: E402
 from bot.emulator.serving import serve_until_signalled  # noqa: E402
 from bot.log import configure_logging  # noqa: E402
@@ -53,7 +54,6 @@ from bot.store import Store  # noqa: E402
 from bot.store.mirrors import record_mirror  # noqa: E402
 from bot.store.models import MirrorState  # noqa: E402
 from bot.store.posts import NewPost, add_post  # noqa: E402
-from bot.sync import Created  # noqa: E402
 
 # --moderation: listed words none of the replies contain, so every reply is judged in full and
 # stored visible (what most comments are).
@@ -287,7 +287,7 @@ async def run_bot(settings: Settings, http: aiohttp.ClientSession, base: str,
                 url=f"https://community.example/posts/{number}"))
             await record_mirror(store, post.id, MirrorState.MIRRORED, channel_id=forum_id,
                                 thread_id=item["thread_id"], starter_message_id=item["starter_id"])
-        extensions = ("cogs.sync", "cogs.moderation") if args.moderation else ("cogs.sync",)
+        extensions = ("cogs.comments", "cogs.moderation") if args.moderation else ("cogs.comments",)
         async with running_bot(settings, store, extensions) as bot:
             cog: Any = bot.get_cog("sync")
             # The start-up catch-up reads every thread once (cursor NULL); let it finish so

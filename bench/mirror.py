@@ -19,7 +19,7 @@ from posts import make_post
 
 from bot.emulator import Emulator, EmulatorConfig
 from bot.log import configure_logging
-from bot.mirror import Mirroring
+from bot.mirror.mirroring import Mirroring
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.mirrors import count_mirrors_by_state

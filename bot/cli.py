@@ -19,10 +19,12 @@ import click
 import discord
 
 from bot import __version__
-from bot.catchup import catch_up_thread
 from bot.client import Threadbridge
 from bot.clock import utcnow
-from bot.digest import (
+from bot.comments.catchup import catch_up_thread
+from bot.comments.events import SyncPolicy
+from bot.comments.writer import SyncWriter
+from bot.digest.content import (
     DigestContent,
     Period,
     build_digest,
@@ -31,15 +33,14 @@ from bot.digest import (
     last_complete_period,
     previous,
 )
-from bot.discord_endpoints import point_discord_at
-from bot.ingest import SyncWriter
+from bot.discord_helpers import point_discord_at
 from bot.log import configure_logging, get_logger
+from bot.mirror.sources.feed import FeedError, fetch_feed
+from bot.mirror.sources.models import SourcePost
+from bot.mirror.sources.wxr import WxrError, read_source
 from bot.permissions import BOT_PERMISSIONS, BOT_SCOPES
 from bot.preflight import Problem, check_online
 from bot.settings import Settings, SettingsError, load_settings
-from bot.sources.feed import FeedError, fetch_feed
-from bot.sources.models import SourcePost
-from bot.sources.wxr import WxrError, read_source
 from bot.status import collect_status
 from bot.store import Store, StoreError, read_schema_status, upgrade_database
 from bot.store.feeds import list_feeds
@@ -47,7 +48,6 @@ from bot.store.mirrors import get_mirror, list_mirrors
 from bot.store.models import MirrorState
 from bot.store.posts import get_post, save_source_post
 from bot.store.sync import MirrorRef, export_posts, threads_to_catch_up
-from bot.sync import SyncPolicy
 
 T = TypeVar("T")
 

@@ -15,11 +15,11 @@ from discord.ext import commands
 
 from bot.background import BackgroundTasks
 from bot.clock import utcnow
-from bot.discord_endpoints import point_discord_at
-from bot.health import RateLimitCounter
+from bot.discord_helpers import point_discord_at
 from bot.log import get_logger
 from bot.pacing import Pacer
 from bot.preflight import check_connected
+from bot.rate_limits import RateLimitCounter
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.health import RATE_LIMITED, count_event
@@ -35,7 +35,7 @@ GLOBAL_PACE_WINDOW = 1.02
 EXTENSIONS: tuple[str, ...] = (
     "cogs.admin",
     "cogs.mirror",
-    "cogs.sync",
+    "cogs.comments",
     "cogs.moderation",
     "cogs.digest",
 )

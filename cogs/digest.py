@@ -11,8 +11,8 @@ from discord.ext import commands
 
 from bot.client import Threadbridge
 from bot.clock import from_db, to_db
-from bot.digest import build_digest, last_complete_period, previous
-from bot.digest_delivery import (
+from bot.digest.content import build_digest, last_complete_period, previous
+from bot.digest.delivery import (
     digest_message,
     publish_digest,
     publish_missed_digest,

@@ -12,11 +12,11 @@ from discord.ext import commands
 from bot.client import Threadbridge
 from bot.clock import utcnow
 from bot.errors import UserFacingError
-from bot.feeds import poll_feed
 from bot.log import event_context, get_logger
-from bot.mirror import MirrorError, Mirroring, failure_notice
+from bot.mirror.mirroring import MirrorError, Mirroring, failure_notice
+from bot.mirror.poller import poll_feed
+from bot.mirror.render import escape_title
 from bot.permissions import is_admin
-from bot.render import escape_title
 from bot.store.mirrors import (
     count_mirrors_by_state,
     find_mirror_by_thread,

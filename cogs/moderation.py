@@ -17,10 +17,14 @@ from discord.ext import commands
 
 from bot.client import Threadbridge
 from bot.clock import utcnow
+from bot.comments.events import Moderation
 from bot.errors import UserFacingError
 from bot.log import get_logger
-from bot.mirror import jump_url
-from bot.moderation.config import (
+from bot.mirror.mirroring import jump_url
+from bot.mirror.render import escape_title, one_line
+from bot.moderation.durations import DurationError, format_duration, parse_duration
+from bot.moderation.enforcement import ACTION_TITLES, Enforcer, quote
+from bot.moderation.rulebook import (
     LIMITS,
     LISTS,
     build_rule_set,
@@ -29,12 +33,9 @@ from bot.moderation.config import (
     normalise_entry,
     parse_limit,
 )
-from bot.moderation.durations import DurationError, format_duration, parse_duration
-from bot.moderation.enforcement import ACTION_TITLES, Enforcer, quote
 from bot.moderation.rules import RuleError, RuleSet
 from bot.moderation.views import QUEUE_PAGE_SIZE, QueuePageButton, ReviewButton, queue_view
 from bot.permissions import is_moderator
-from bot.render import escape_title, one_line
 from bot.store.models import Case, CaseAction, CommentStatus
 from bot.store.moderation import (
     CommentRef,
@@ -63,7 +64,6 @@ from bot.store.moderation import (
     unban_commenter,
 )
 from bot.store.posts import get_post
-from bot.sync import Moderation
 from bot.tree import Refusal, post_choices, reply_privately
 
 log = get_logger("threadbridge.cogs.moderation")

@@ -207,7 +207,7 @@ async def test_check_config_online_lists_what_to_fix(emulator, community, tmp_pa
     assert "Traceback" not in stderr
 
 
-SEED_EXPORT = Path(__file__).parent / "sources" / "data" / "seed_export.xml"
+SEED_EXPORT = Path(__file__).parent / "mirror" / "sources" / "data" / "seed_export.xml"
 
 
 def test_import_is_idempotent_and_status_shows_it(tmp_path):
@@ -268,7 +268,7 @@ async def run_cli(*arguments, env, cwd):
 async def test_sync_and_export_commands(start_bot, bot_settings, emulator, community, tmp_path):
     import json
 
-    from bot.sources.wxr import parse_wxr
+    from bot.mirror.sources.wxr import parse_wxr
     from bot.store.mirrors import get_mirror
     from bot.store.posts import save_source_post
 

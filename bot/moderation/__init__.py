@@ -1,1 +1,2 @@
-"""Moderation: the pure rules run on every new and edited comment."""
+"""Moderation: the rules every comment is judged by, the rules in force, and cases with what
+they do in Discord."""

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.log import get_logger
-from bot.mirror import DISCORD_FAILURES, describe_failure, jump_url
+from bot.mirror.mirroring import DISCORD_FAILURES, describe_failure, jump_url
+from bot.mirror.render import escape_title, neutralise_mentions, one_line
 from bot.moderation.durations import format_duration
 from bot.moderation.views import review_view
-from bot.render import escape_title, neutralise_mentions, one_line
 from bot.store.mirrors import get_mirror
 from bot.store.models import Case, CaseAction, CommentStatus
 from bot.store.moderation import (

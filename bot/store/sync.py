@@ -12,17 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import from_db, from_db_optional, to_db, utcnow
-from bot.moderation.rules import Outcome, Verdict, judge
-from bot.store.database import Store
-from bot.store.models import CaseAction, CommentStatus, Source
-from bot.store.moderation import (
-    AuthorRecord,
-    author_record_in,
-    comment_facts_in,
-    judged_in,
-    open_case_in,
-)
-from bot.sync import (
+from bot.comments.events import (
     Created,
     Deleted,
     Edited,
@@ -36,6 +26,16 @@ from bot.sync import (
     SyncPolicy,
     ThreadLocked,
     decide,
+)
+from bot.moderation.rules import Outcome, Verdict, judge
+from bot.store.database import Store
+from bot.store.models import CaseAction, CommentStatus, Source
+from bot.store.moderation import (
+    AuthorRecord,
+    author_record_in,
+    comment_facts_in,
+    judged_in,
+    open_case_in,
 )
 
 REMOVED_AUTHOR_NAME = "(removed at the author's request)"

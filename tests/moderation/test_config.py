@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.moderation.config import (
+from bot.moderation.rulebook import (
     LIMITS,
     build_rule_set,
     default_limits,

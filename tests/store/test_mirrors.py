@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.sources.models import SourceComment, SourcePost
+from bot.mirror.sources.models import SourceComment, SourcePost
 from bot.store.comments import list_comments, set_comment_status
 from bot.store.feeds import get_feed, record_feed_error, record_feed_success
 from bot.store.mirrors import (

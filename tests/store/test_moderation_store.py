@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.clock import utcnow
+from bot.comments.events import Created, Deleted, Edited, Moderation, Standing, SyncPolicy
 from bot.moderation.rules import RuleSet
 from bot.store.comments import NewComment, add_comment, list_revisions, upsert_author
 from bot.store.models import CaseAction, CommentStatus, Source
@@ -28,7 +29,6 @@ from bot.store.moderation import (
     set_rule_limit,
 )
 from bot.store.sync import apply_batch, opt_out
-from bot.sync import Created, Deleted, Edited, Moderation, Standing, SyncPolicy
 from tests.store.test_sync_store import (
     OTHER_THREAD,
     POLICY,

@@ -235,8 +235,9 @@ async def test_concurrent_writers_are_serialised(store):
 
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    # Valid Unicode only (no lone surrogates): the store's callers guarantee it (bot.incoming,
-    # bot.sources). SQLite's length() stops at a NUL, which sources strip too.
+    # Valid Unicode only (no lone surrogates): the store's callers guarantee it
+    # (bot.comments.payloads, bot.mirror.sources). SQLite's length() stops at a NUL, which
+    # sources strip too.
     title=st.text(st.characters(blacklist_categories=("Cs",)), max_size=300),
     external_id=st.text(
         st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),

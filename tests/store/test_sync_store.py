@@ -15,6 +15,20 @@ from hypothesis import strategies as st
 
 import bot.store.sync as store_sync
 from bot.clock import utcnow
+from bot.comments.events import (
+    DISCORD_EPOCH_MS,
+    Created,
+    Deleted,
+    Edited,
+    IncomingAttachment,
+    IncomingMessage,
+    ReactionChanged,
+    ReactionsSet,
+    SyncPolicy,
+    ThreadLocked,
+    reconcile_window,
+    snowflake_time,
+)
 from bot.store import Store
 from bot.store.comments import (
     NewComment,
@@ -41,20 +55,6 @@ from bot.store.sync import (
     threads_to_catch_up,
 )
 from bot.store.web_comments import record_posted
-from bot.sync import (
-    DISCORD_EPOCH_MS,
-    Created,
-    Deleted,
-    Edited,
-    IncomingAttachment,
-    IncomingMessage,
-    ReactionChanged,
-    ReactionsSet,
-    SyncPolicy,
-    ThreadLocked,
-    reconcile_window,
-    snowflake_time,
-)
 
 THREAD = 9_000
 OTHER_THREAD = 9_001

@@ -1,0 +1,146 @@
+"""discord.py messages and raw payloads turned into the plain shapes the sync works with."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import discord
+
+from bot.comments.events import IncomingAttachment, IncomingMessage, Standing, snowflake_time
+
+_DEFAULT = {discord.MessageType.default}
+_REPLY = {discord.MessageType.reply}
+
+
+def valid_text(text: str) -> str:
+    """Lone surrogates (a JSON escape like \\ud800 decodes to one) cannot be stored: they
+    become U+FFFD; proper pairs become the characters they encode."""
+    if text.isascii():
+        return text  # the common case, and surrogates are never ASCII
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def message_kind(message_type: discord.MessageType) -> Literal["default", "reply", "system"]:
+    if message_type in _DEFAULT:
+        return "default"
+    if message_type in _REPLY:
+        return "reply"
+    return "system"
+
+
+def attachment_of(attachment: discord.Attachment) -> IncomingAttachment:
+    return IncomingAttachment(
+        url=attachment.url,
+        filename=attachment.filename,
+        size=attachment.size,
+        content_type=attachment.content_type,
+    )
+
+
+def incoming_message(message: discord.Message) -> IncomingMessage:
+    reference = message.reference
+    reply_to = reference.message_id if reference is not None else None
+    author = message.author
+    return IncomingMessage(
+        message_id=message.id,
+        thread_id=message.channel.id,
+        author_id=author.id,
+        author_name=valid_text(author.display_name),
+        author_is_bot=author.bot,
+        webhook_id=message.webhook_id,
+        kind=message_kind(message.type),
+        content=valid_text(message.content),
+        attachments=tuple(attachment_of(a) for a in message.attachments),
+        has_stickers=bool(message.stickers),
+        reply_to=reply_to if message.type in _REPLY else None,
+        created_at=snowflake_time(message.id),
+        edited_at=message.edited_at,
+        standing=standing_of(author),
+    )
+
+
+def standing_of(author: discord.abc.User) -> Standing:
+    """A Member's roles and Manage Messages. History pages carry users, not members: unless the
+    member is cached, their roles are unknown and the rules treat them as any member."""
+    if not isinstance(author, discord.Member):
+        return Standing()
+    permissions = author.guild_permissions
+    return Standing(
+        role_ids=frozenset(role.id for role in author.roles),
+        manages_messages=permissions.manage_messages or permissions.administrator,
+    )
+
+
+def standing_from_payload(guild: discord.Guild | None, data: dict[str, Any]) -> Standing:
+    """The author's standing from a raw MESSAGE_CREATE or MESSAGE_UPDATE: its partial member's
+    roles (which roles let a member moderate is the moderation policy's business)."""
+    member = data.get("member")
+    if not isinstance(member, dict):
+        return Standing()
+    role_ids = frozenset(int(role) for role in member.get("roles") or ())
+    author = data.get("author") or {}
+    owner = guild is not None and str(guild.owner_id) == str(author.get("id"))
+    return Standing(role_ids, owner)
+
+
+Kind = Literal["default", "reply", "system"]
+_KINDS: dict[int, Kind] = {
+    discord.MessageType.default.value: "default",
+    discord.MessageType.reply.value: "reply",
+}
+
+
+def incoming_from_payload(data: dict[str, Any], guild: discord.Guild | None) -> IncomingMessage:
+    """A MESSAGE_CREATE payload read directly, as `incoming_message` reads the discord.Message
+    that discord.py would build from it (see SyncCog's fast path)."""
+    author = data["author"]
+    member = data.get("member") or {}
+    message_id = int(data["id"])
+    kind: Kind = _KINDS.get(int(data.get("type") or 0), "system")
+    reference = data.get("message_reference") or {}
+    reply_to = reference.get("message_id") if kind == "reply" else None
+    edited = data.get("edited_timestamp")
+    webhook_id = data.get("webhook_id")
+    name = member.get("nick") or author.get("global_name") or author.get("username") or ""
+    return IncomingMessage(
+        message_id=message_id,
+        thread_id=int(data["channel_id"]),
+        author_id=int(author["id"]),
+        author_name=valid_text(str(name)),
+        author_is_bot=bool(author.get("bot")),
+        webhook_id=int(webhook_id) if webhook_id else None,
+        kind=kind,
+        content=valid_text(str(data.get("content") or "")),
+        attachments=tuple(attachment_from_payload(a) for a in data.get("attachments") or ()),
+        has_stickers=bool(data.get("sticker_items") or data.get("stickers")),
+        reply_to=int(reply_to) if reply_to else None,
+        created_at=snowflake_time(message_id),
+        edited_at=datetime.fromisoformat(edited) if edited else None,
+        standing=standing_from_payload(guild, data),
+    )
+
+
+def reaction_counts(message: discord.Message) -> dict[str, int]:
+    return {str(reaction.emoji): reaction.count for reaction in message.reactions}
+
+
+def edited_content(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None] | None:
+    """Content and attachments of a MESSAGE_UPDATE payload that is a real edit, else None.
+
+    Discord also sends MESSAGE_UPDATE when it adds link previews; those carry no edited time.
+    """
+    if "content" not in data or not data.get("edited_timestamp"):
+        return None
+    attachments = data.get("attachments")
+    content = valid_text(str(data["content"]))
+    return content, attachments if isinstance(attachments, list) else None
+
+
+def attachment_from_payload(payload: dict[str, Any]) -> IncomingAttachment:
+    return IncomingAttachment(
+        url=str(payload.get("url", "")),
+        filename=str(payload.get("filename", "")),
+        size=int(payload.get("size", 0) or 0),
+        content_type=payload.get("content_type"),
+    )

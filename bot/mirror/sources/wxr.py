@@ -1,0 +1,268 @@
+"""Reading WordPress eXtended RSS (WXR) exports: published posts with their approved comments."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml
+import defusedxml.ElementTree
+
+from bot.mirror.sources import feed
+from bot.mirror.sources.models import SourceComment, SourcePost
+
+_WP_NAMESPACE = re.compile(r"^http://wordpress\.org/export/\d+\.\d+/$")
+_CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+_DC_NS = "http://purl.org/dc/elements/1.1/"
+# Exporters declare the wp namespace on the root element, so the start of a file tells.
+_WXR_SNIFF = re.compile(rb"xmlns:\w+\s*=\s*[\"']http://wordpress\.org/export/\d+\.\d+/[\"']")
+_SNIFF_BYTES = 64 * 1024
+
+_HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
+_BLOCK_TAG = re.compile(
+    r"<(p|div|ul|ol|li|blockquote|pre|h[1-6]|table|figure|hr|section|article)\b|<!--\s*wp:",
+    re.IGNORECASE,
+)
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_XML_INVALID_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_EMPTY_DATE = "0000-00-00 00:00:00"
+
+
+class WxrError(Exception):
+    """A file could not be read as a WordPress export; str(error) is meant for operators."""
+
+
+def read_source(data: bytes, *, source_hint: str) -> list[SourcePost]:
+    """Posts of a WordPress export or of a plain RSS/Atom feed, whichever data is.
+
+    Raises WxrError for a broken export and feed.FeedError for anything else unreadable.
+    """
+    if is_wxr(data):
+        return parse_wxr(data)
+    base_url = source_hint if feed.absolute_http_url(source_hint) else None
+    return feed.parse_feed(data, source=f"feed:{source_hint}", base_url=base_url)
+
+
+def is_wxr(data: bytes) -> bool:
+    """Whether data looks like a WordPress export (an <rss> root declaring the wp namespace)."""
+    return _WXR_SNIFF.search(data[:_SNIFF_BYTES]) is not None
+
+
+def parse_wxr(data: bytes, *, source: str | None = None) -> list[SourcePost]:
+    """Published posts of a WXR export, oldest first, each with its approved comments."""
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # WordPress writes stray control characters from comments into its exports, which makes
+        # them invalid XML. In UTF-8 and single-byte encodings these bytes are only ever those
+        # characters, so dropping them is safe.
+        data = _XML_INVALID_BYTES.sub(b"", data)
+    try:
+        root = defusedxml.ElementTree.fromstring(data)
+    except defusedxml.DefusedXmlException as error:
+        raise WxrError(f"refusing to read the export: {type(error).__name__} ({error})") from None
+    except (ParseError, ValueError, LookupError) as error:
+        raise WxrError(f"not a WordPress export: not well-formed XML ({error})") from None
+
+    channel = root.find("channel")
+    if root.tag != "rss" or channel is None:
+        raise WxrError(f"not a WordPress export: root element is <{root.tag}>, not <rss><channel>")
+    wp = _wp_namespace(root)
+    if wp is None:
+        raise WxrError("not a WordPress export: no wp: elements (is it a plain feed?)")
+
+    site_url = _text(channel, "link") or _text(channel, f"{{{wp}}}base_site_url")
+    if source is None:
+        source = f"wxr:{_host(site_url) or 'unknown'}"
+
+    # dc:creator holds the author's login; readers know them by their display name.
+    display_names = {
+        _text(author, f"{{{wp}}}author_login"): _text(author, f"{{{wp}}}author_display_name")
+        for author in channel.findall(f"{{{wp}}}author")
+    }
+    posts: list[tuple[int, SourcePost]] = []
+    for index, item in enumerate(channel.findall("item")):
+        if _text(item, f"{{{wp}}}post_type") != "post":
+            continue
+        if _text(item, f"{{{wp}}}status") != "publish":
+            continue
+        post = _post(item, wp=wp, source=source, site_url=site_url, display_names=display_names)
+        if post.external_id:  # nothing to identify it by across re-reads
+            posts.append((index, post))
+    floor = datetime.min.replace(tzinfo=UTC)
+    posts.sort(key=lambda pair: (pair[1].published_at or floor, pair[0]))
+    return [post for _index, post in posts]
+
+
+def _host(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
+def _wp_namespace(root: Element) -> str | None:
+    for element in root.iter():
+        if element.tag.startswith("{"):
+            namespace = element.tag[1:].partition("}")[0]
+            if _WP_NAMESPACE.match(namespace):
+                return namespace
+    return None
+
+
+def _text(element: Element, path: str) -> str:
+    found = element.find(path)
+    if found is None or found.text is None:
+        return ""
+    return feed.clean_text(found.text).strip()
+
+
+def _post(
+    item: Element, *, wp: str, source: str, site_url: str, display_names: dict[str, str]
+) -> SourcePost:
+    url = feed.absolute_http_url(_text(item, "link"), site_url)
+    post_id = _text(item, f"{{{wp}}}post_id")
+    external_id = feed.collapse_whitespace(_text(item, "guid")) or (
+        f"wp:{post_id}" if post_id else url or ""
+    )
+    content_html = text_to_html(_text(item, f"{{{_CONTENT_NS}}}encoded"))
+    image_url = None
+    for candidate in feed.image_sources(content_html):
+        image_url = feed.absolute_http_url(candidate, url, site_url)
+        if image_url:
+            break
+    published_at = _wp_date(_text(item, f"{{{wp}}}post_date_gmt")) or _rfc822_date(
+        _text(item, "pubDate")
+    )
+    return SourcePost(
+        source=source,
+        external_id=external_id,
+        title=feed.collapse_whitespace(feed.strip_html(_text(item, "title"))),
+        url=url,
+        author_name=_author_name(_text(item, f"{{{_DC_NS}}}creator"), display_names),
+        content_html=content_html,
+        image_url=image_url,
+        categories=feed.unique_nonempty(
+            # Term names are stored HTML-escaped, like comment authors.
+            feed.collapse_whitespace(feed.clean_text(html.unescape(category.text or "")))
+            for category in item.findall("category")
+            if category.get("domain") == "category"
+        ),
+        published_at=published_at,
+        updated_at=_wp_date(_text(item, f"{{{wp}}}post_modified_gmt")),
+        comments=_comments(item, wp=wp, fallback_date=published_at),
+    )
+
+
+def _author_name(login: str, display_names: dict[str, str]) -> str | None:
+    name = feed.collapse_whitespace(display_names.get(login) or login)
+    return name or None
+
+
+def _comments(
+    item: Element, *, wp: str, fallback_date: datetime | None
+) -> tuple[SourceComment, ...]:
+    parents: dict[str, str] = {}
+    approved: list[Element] = []
+    for element in item.findall(f"{{{wp}}}comment"):
+        comment_id = _text(element, f"{{{wp}}}comment_id")
+        if not comment_id:
+            continue
+        parents[comment_id] = _text(element, f"{{{wp}}}comment_parent")
+        approved_flag = _text(element, f"{{{wp}}}comment_approved")
+        kind = _text(element, f"{{{wp}}}comment_type")
+        if approved_flag == "1" and kind in ("", "comment"):
+            approved.append(element)
+    kept_ids = {_text(element, f"{{{wp}}}comment_id") for element in approved}
+
+    comments: list[SourceComment] = []
+    for element in approved:
+        comment_id = _text(element, f"{{{wp}}}comment_id")
+        created_at = (
+            _wp_date(_text(element, f"{{{wp}}}comment_date_gmt"))
+            # comment_date is the site's local time; when the GMT one is missing it is the
+            # closest thing we have.
+            or _wp_date(_text(element, f"{{{wp}}}comment_date"))
+            or fallback_date
+        )
+        if created_at is None:
+            continue
+        # WordPress stores comment author names HTML-escaped ("Tom &amp; Jerry").
+        author = feed.collapse_whitespace(html.unescape(_text(element, f"{{{wp}}}comment_author")))
+        comments.append(
+            SourceComment(
+                external_id=comment_id,
+                # WordPress shows a comment without an author name as by "Anonymous".
+                author_name=author or "Anonymous",
+                content_html=text_to_html(_text(element, f"{{{wp}}}comment_content")),
+                created_at=created_at,
+                parent_external_id=_approved_ancestor(
+                    parents.get(comment_id, ""), parents=parents, kept=kept_ids
+                ),
+                author_email=_text(element, f"{{{wp}}}comment_author_email") or None,
+                author_url=_text(element, f"{{{wp}}}comment_author_url") or None,
+            )
+        )
+    comments.sort(key=lambda comment: (comment.created_at, _id_order(comment.external_id)))
+    return tuple(comments)
+
+
+def _approved_ancestor(parent: str, *, parents: dict[str, str], kept: set[str]) -> str | None:
+    """The nearest imported ancestor, so a reply to a spam or held comment never dangles."""
+    seen: set[str] = set()
+    while parent and parent != "0" and parent not in seen:
+        if parent in kept:
+            return parent
+        seen.add(parent)
+        parent = parents.get(parent, "")
+    return None
+
+
+def _id_order(comment_id: str) -> tuple[int, int, str]:
+    numeric = comment_id.isascii() and comment_id.isdigit()
+    return (0, int(comment_id), "") if numeric else (1, 0, comment_id)
+
+
+def _wp_date(value: str) -> datetime | None:
+    if not value or value == _EMPTY_DATE:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _rfc822_date(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        # RFC 2822 "-0000" means UTC with no claim about the local zone.
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def text_to_html(text: str) -> str:
+    """WordPress-stored text as HTML: paragraphs on blank lines, <br> on single newlines.
+
+    WordPress keeps comments (and classic-editor posts) as text with newlines and adds the
+    markup only when displaying them. Text that has no markup at all is escaped; text that
+    already has block markup (Gutenberg posts, <p>) is returned as it is.
+    """
+    text = text.strip()
+    if not text:
+        return ""
+    if _BLOCK_TAG.search(text):
+        return text
+    if not _HTML_TAG.search(text):
+        text = html.escape(text, quote=False)
+    paragraphs = [part.strip() for part in _PARAGRAPH_BREAK.split(text) if part.strip()]
+    return "\n".join(
+        "<p>" + "<br>\n".join(line.strip() for line in part.split("\n")) + "</p>"
+        for part in paragraphs
+    )

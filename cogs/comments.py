@@ -1,0 +1,324 @@
+"""Replies in post threads become comments: live events, catch-up after downtime, /sync, and
+the members' /comments opt-out."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import Threadbridge
+from bot.clock import utcnow
+from bot.comments.catchup import catch_up_thread
+from bot.comments.events import (
+    Created,
+    Deleted,
+    Edited,
+    ReactionChanged,
+    SyncPolicy,
+    ThreadLocked,
+)
+from bot.comments.payloads import (
+    attachment_from_payload,
+    edited_content,
+    incoming_from_payload,
+    standing_from_payload,
+)
+from bot.comments.writer import SyncWriter
+from bot.log import event_context, get_logger
+from bot.permissions import is_admin
+from bot.store.health import CATCH_UP, count_event
+from bot.store.mirrors import find_mirror_by_thread, record_mirror
+from bot.store.models import MirrorState
+from bot.store.sync import MirrorRef, opt_in, opt_out, threads_to_catch_up
+from bot.tree import Refusal
+
+log = get_logger("threadbridge.cogs.sync")
+
+CATCH_UP_CONCURRENCY = 4
+
+
+class SyncCog(commands.Cog, name="sync"):
+    def __init__(self, bot: Threadbridge) -> None:
+        self.bot = bot
+        self.writer = SyncWriter(bot.store, self.policy)
+        # Threads whose history has been read in this gateway session: from then on, live
+        # messages arrive without gaps and may move the cursor.
+        self.caught_up: set[int] = set()
+        self.catching_up = False
+        # Threads whose live replies the writer had no room for: read from history once it has.
+        self.behind: set[int] = set()
+        self.turned_away = 0  # live replies left to be read from history, since start
+        self._recovery: asyncio.Task[None] | None = None
+
+    def policy(self) -> SyncPolicy:
+        assert self.bot.user is not None
+        mirror = self.bot.get_cog("mirror")
+        webhook_id = getattr(getattr(mirror, "mirroring", None), "webhook_id", None)
+        settings = self.bot.settings
+        return SyncPolicy(
+            own_user_id=self.bot.user.id,
+            own_webhook_ids=frozenset({webhook_id} if webhook_id else ()),
+            max_depth=settings.sync_max_depth,
+            include_other_bots=settings.sync_other_bots,
+            # The rules in force, when the moderation cog is loaded.
+            moderation=getattr(self.bot.get_cog("moderation"), "moderation", None),
+        )
+
+    async def cog_load(self) -> None:
+        self.writer.start()
+        self._read_replies_raw()
+
+    async def cog_unload(self) -> None:
+        parsers = self.bot._connection.parsers
+        if parsers.get("MESSAGE_CREATE") == self._parse_reply:
+            parsers["MESSAGE_CREATE"] = self._parse_message
+        await self.writer.stop()
+
+    def _read_replies_raw(self) -> None:
+        """Replies in post threads are read straight from the gateway payload. discord.py would
+        build a discord.Message (and an on_message task) for each first, which costs more than
+        storing the reply; nothing in threadbridge needs those objects for thread replies.
+
+        This replaces one entry of discord.py's parser table (ConnectionState.parsers, private;
+        discord.py is pinned in pyproject.toml): every other message goes the usual way.
+        """
+        parsers = self.bot._connection.parsers
+        self._parse_message = parsers["MESSAGE_CREATE"]
+        parsers["MESSAGE_CREATE"] = self._parse_reply
+
+    def _parse_reply(self, data: dict[str, Any]) -> None:
+        guild_id = int(data.get("guild_id") or 0)
+        guild = self.bot.get_guild(guild_id) if self._ours(guild_id) else None
+        thread = guild.get_thread(int(data["channel_id"])) if guild is not None else None
+        if thread is None:
+            self._parse_message(data)
+            return
+        # What discord.py's own parser keeps up to date, and catch-up reads to know where the
+        # thread stood: without it, replies stored live since would look deleted.
+        thread.last_message_id = int(data["id"])
+        self._submit_reply(
+            Created(incoming_from_payload(data, guild), advance_cursor=thread.id in self.caught_up)
+        )
+
+    def _submit_reply(self, event: Created) -> None:
+        if self.writer.submit_reply(event):
+            return
+        # The writer is far behind: this reply will be read from the thread's history. Until
+        # then the thread is not caught up, so that no later reply moves its cursor past it.
+        if not self.behind:
+            log.warning(
+                "sync is far behind: replies will be read from their threads' history",
+                backlog=self.writer.live_backlog,
+            )
+        self.turned_away += 1
+        self.caught_up.discard(event.thread_id)
+        self.behind.add(event.thread_id)
+        if self._recovery is None or self._recovery.done():
+            self._recovery = self.bot.background.spawn(self._recover(), name="sync-recovery")
+
+    async def _recover(self) -> None:
+        """Once the writer has worked its backlog down by half, catch up the threads whose
+        replies it had to turn away (until no thread is left behind)."""
+        while self.behind:
+            await self.writer.wait_for_room()
+            threads, self.behind = self.behind, set()
+            for thread_id in sorted(threads):
+                with event_context(channel_id=thread_id):
+                    if not await self.catch_up(thread_id):
+                        self.behind.add(thread_id)  # tried again on the next pass
+        log.info("sync has caught up with the replies it turned away")
+
+    def _ours(self, guild_id: int | None) -> bool:
+        return guild_id == self.bot.settings.guild_id
+
+    # --- live events -----------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_connect(self) -> None:
+        # A new session: whatever happened since the last one has not been seen.
+        self.caught_up.clear()
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        self.bot.background.spawn(self.catch_up_all(), name="catch-up")
+
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        if not self._ours(payload.guild_id):
+            return
+        edit = edited_content(dict(payload.data))
+        if edit is None:
+            return
+        content, attachments = edit
+        edited_at = datetime.fromisoformat(str(payload.data.get("edited_timestamp")))
+        guild = self.bot.get_guild(payload.guild_id) if payload.guild_id else None
+        self.writer.submit(
+            Edited(
+                payload.message_id,
+                payload.channel_id,
+                content,
+                edited_at,
+                tuple(attachment_from_payload(a) for a in attachments)
+                if attachments is not None
+                else None,
+                standing_from_payload(guild, dict(payload.data)),
+            )
+        )
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        if self._ours(payload.guild_id):
+            self.writer.submit(Deleted((payload.message_id,), payload.channel_id))
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        if self._ours(payload.guild_id):
+            self.writer.submit(Deleted(tuple(sorted(payload.message_ids)), payload.channel_id))
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        if self._ours(payload.guild_id):
+            self.writer.submit(
+                ReactionChanged(payload.message_id, payload.channel_id, str(payload.emoji), 1)
+            )
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        if self._ours(payload.guild_id):
+            self.writer.submit(
+                ReactionChanged(payload.message_id, payload.channel_id, str(payload.emoji), -1)
+            )
+
+    @commands.Cog.listener()
+    async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
+        if not self._ours(payload.guild_id):
+            return
+        metadata = payload.data.get("thread_metadata") or {}
+        if "locked" in metadata:
+            # Archiving alone changes nothing: only a moderator's lock closes comments.
+            self.writer.submit(ThreadLocked(payload.thread_id, bool(metadata["locked"])))
+
+    # --- catch-up --------------------------------------------------------------------------
+
+    async def catch_up_all(self, *, full: bool = False) -> int:
+        """Catch up every thread active within CATCHUP_DAYS; returns how many were read."""
+        since = utcnow() - timedelta(days=self.bot.settings.catchup_days)
+        # A few threads at once, so that the rate limits, not the round trips, set the pace.
+        slots = asyncio.Semaphore(CATCH_UP_CONCURRENCY)
+
+        async def one(ref: MirrorRef) -> bool:
+            async with slots:
+                with event_context(post_id=ref.post_id, channel_id=ref.thread_id):
+                    return await self.catch_up(ref.thread_id, full=full)
+
+        self.catching_up = True
+        try:
+            refs = await threads_to_catch_up(self.bot.store, since)
+            done = sum(await asyncio.gather(*(one(ref) for ref in refs)))
+        finally:
+            self.catching_up = False
+        await count_event(self.bot.store, CATCH_UP, self.bot.clock(), done)
+        return done
+
+    async def catch_up(self, thread_id: int, *, full: bool = False) -> bool:
+        thread = await self._thread(thread_id)
+        if thread is None:
+            return False
+        try:
+            await catch_up_thread(thread, self.bot.store, self.writer, full=full)
+        except discord.HTTPException as error:
+            log.warning("catch-up stopped", status=error.status, code=error.code)
+            return False
+        self.caught_up.add(thread_id)
+        return True
+
+    async def _thread(self, thread_id: int) -> discord.Thread | None:
+        cached = self.bot.get_channel(thread_id)
+        if isinstance(cached, discord.Thread):
+            return cached
+        try:
+            fetched = await self.bot.fetch_channel(thread_id)
+        except discord.NotFound:
+            mirror = await self._mirror_by_thread(thread_id)
+            if mirror is not None:
+                await record_mirror(
+                    self.bot.store,
+                    mirror,
+                    MirrorState.BROKEN,
+                    error="its thread no longer exists in Discord",
+                )
+            return None
+        except discord.HTTPException as error:
+            log.warning("thread unavailable for catch-up", status=error.status)
+            return None
+        return fetched if isinstance(fetched, discord.Thread) else None
+
+    async def _mirror_by_thread(self, thread_id: int) -> int | None:
+        mirror = await find_mirror_by_thread(self.bot.store, thread_id)
+        return mirror.post_id if mirror else None
+
+    # --- commands ---------------------------------------------------------------------------
+
+    sync_group = app_commands.Group(
+        name="sync",
+        description="Reconcile comments with Discord",
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
+
+    @sync_group.command(name="thread", description="Re-read a post thread completely")
+    @app_commands.describe(thread="The post thread to reconcile (default: this one)")
+    async def sync_thread(
+        self, interaction: discord.Interaction[Threadbridge], thread: discord.Thread | None = None
+    ) -> None:
+        if not is_admin(interaction.user):
+            raise Refusal("Only admins (Manage Server) can reconcile threads.")
+        target = thread or interaction.channel
+        if not isinstance(target, discord.Thread):
+            raise Refusal("Run this inside a post thread, or choose one.")
+        mirror = await self._mirror_by_thread(target.id)
+        if mirror is None:
+            raise Refusal("That thread is not the thread of a post.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        thread_object = await self._thread(target.id)
+        if thread_object is None:
+            await interaction.followup.send("That thread no longer exists.", ephemeral=True)
+            return
+        result = await catch_up_thread(thread_object, self.bot.store, self.writer, full=True)
+        self.caught_up.add(target.id)
+        await interaction.followup.send(
+            f"Reconciled: {result.read} message(s) read, {result.created} new comment(s), "
+            f"{result.edited} edit(s), {result.deleted} deletion(s).",
+            ephemeral=True,
+        )
+
+    comments_group = app_commands.Group(
+        name="comments", description="Your comments on the community's site", guild_only=True
+    )
+
+    @comments_group.command(
+        name="opt-out", description="Stop keeping your messages as comments, and remove them"
+    )
+    async def comments_opt_out(self, interaction: discord.Interaction[Threadbridge]) -> None:
+        removed = await opt_out(self.bot.store, interaction.user.id)
+        await interaction.response.send_message(
+            f"Done: from now on your messages in post threads are not kept, and your "
+            f"{removed} stored comment(s) were removed. `/comments opt-in` undoes this.",
+            ephemeral=True,
+        )
+
+    @comments_group.command(name="opt-in", description="Keep your new messages as comments again")
+    async def comments_opt_in(self, interaction: discord.Interaction[Threadbridge]) -> None:
+        await opt_in(self.bot.store, interaction.user.id)
+        await interaction.response.send_message(
+            "Done: your new messages in post threads are kept as comments again.", ephemeral=True
+        )
+
+
+async def setup(bot: Threadbridge) -> None:
+    await bot.add_cog(SyncCog(bot))

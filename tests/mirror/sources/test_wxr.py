@@ -1,0 +1,334 @@
+"""WordPress exports: published posts and their approved comment threads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.mirror.sources.feed import FeedError
+from bot.mirror.sources.wxr import WxrError, parse_wxr, read_source, text_to_html
+
+DATA = Path(__file__).parent / "data"
+WP = "http://wordpress.org/export/1.2/"
+
+SEED_AUTHORS = [
+    "Jae Chan Pyo", "Deisy", "Ben Ruhland", "Kathleen Sweeney", "Evyenia Constantine",
+    "Kristin Ferrandino", "SeungMi Kim", "Emily Spierer", "Juyeon Jung", "Yoon Hee Song",
+    "Amanda Boyd", "Priyanka Paul", "Peta Mni", "R.Stauffer", "Adrienne S", "bill ritter",
+    "Roderic David", "Kathleen Sweeney", "Rachel Weidinger", "Jacqueline", "Michelle Quach",
+    "Sara Maldonado", "Denni Elias", "Tina Fun",
+]  # fmt: skip
+
+
+def seed_export() -> bytes:
+    return (DATA / "seed_export.xml").read_bytes()
+
+
+def wxr(items: str, *, namespace: str = WP, link: str = "https://club.example.net") -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+     xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="{namespace}">
+<channel><title>Club</title><link>{link}</link><wp:base_site_url>https://base.example.net</wp:base_site_url>
+{items}
+</channel></rss>""".encode()
+
+
+def item(
+    post_id: int,
+    *,
+    post_type: str = "post",
+    status: str = "publish",
+    extra: str = "",
+    guid: str | None = None,
+    date: str = "2015-01-01 10:00:00",
+) -> str:
+    guid_xml = f"<guid isPermaLink='false'>{guid}</guid>" if guid is not None else ""
+    return f"""<item><title>Post {post_id}</title><link>https://club.example.net/p/{post_id}/</link>
+{guid_xml}<dc:creator>someone</dc:creator>
+<content:encoded><![CDATA[Body of {post_id}]]></content:encoded>
+<wp:post_id>{post_id}</wp:post_id><wp:post_date_gmt>{date}</wp:post_date_gmt>
+<wp:status>{status}</wp:status><wp:post_type>{post_type}</wp:post_type>{extra}</item>"""
+
+
+def comment(
+    comment_id: int,
+    *,
+    parent: int = 0,
+    approved: str = "1",
+    kind: str = "",
+    date: str = "2015-01-02 10:00:00",
+    author: str = "A",
+    content: str = "Hi",
+) -> str:
+    return f"""<wp:comment><wp:comment_id>{comment_id}</wp:comment_id>
+<wp:comment_author><![CDATA[{author}]]></wp:comment_author>
+<wp:comment_author_email></wp:comment_author_email><wp:comment_author_url></wp:comment_author_url>
+<wp:comment_date_gmt>{date}</wp:comment_date_gmt>
+<wp:comment_content><![CDATA[{content}]]></wp:comment_content>
+<wp:comment_approved>{approved}</wp:comment_approved><wp:comment_type>{kind}</wp:comment_type>
+<wp:comment_parent>{parent}</wp:comment_parent></wp:comment>"""
+
+
+# --- the seed post --------------------------------------------------------------------
+
+
+def test_seed_export_yields_the_one_published_post() -> None:
+    (post,) = parse_wxr(seed_export())
+
+    assert post.source == "wxr:notes.example.org"
+    assert post.external_id == "https://notes.example.org/?p=1234"
+    assert post.title == "Ai WeiWei: Still Not Sorry"
+    assert post.url == "https://notes.example.org/2015/03/ai-weiwei-still-not-sorry/"
+    # dc:creator is the login "kathleen"; the export's wp:author gives the display name
+    assert post.author_name == "Kathleen Sweeney"
+    assert post.categories == ("Documentary", "Free Speech")
+    assert post.published_at == datetime(2015, 3, 10, 19, 30, tzinfo=UTC)
+    assert post.updated_at == datetime(2015, 3, 12, 14, 0, tzinfo=UTC)
+    assert post.image_url == (
+        "https://notes.example.org/wp-content/uploads/2015/03/ai-weiwei-tiananmen.jpg"
+    )
+    assert post.content_html.startswith(
+        "<p>If there is no free speech, every single life has lived in vain."
+        "\u201d\u2013Ai WeiWei</p>"
+    )
+    assert "<p>What are your views on the power of documentary" in post.content_html
+
+
+def test_seed_export_has_exactly_the_24_visible_comments() -> None:
+    (post,) = parse_wxr(seed_export())
+    comments = post.comments
+
+    assert len(comments) == 24
+    assert [comment.author_name for comment in comments] == SEED_AUTHORS
+    names = {comment.author_name for comment in comments}
+    assert not names & {"Held Reader", "cheap-watches", "Other Blog"}
+    assert [comment.created_at for comment in comments] == sorted(
+        comment.created_at for comment in comments
+    )
+    assert all(comment.created_at.tzinfo is UTC for comment in comments)
+    assert sum(comment.parent_external_id is None for comment in comments) == 22
+
+
+def test_seed_export_three_level_reply_chain() -> None:
+    (post,) = parse_wxr(seed_export())
+    by_id = {comment.external_id: comment for comment in post.comments}
+
+    bill = next(comment for comment in post.comments if comment.author_name == "bill ritter")
+    roderic = next(c for c in post.comments if c.parent_external_id == bill.external_id)
+    kathleen = next(c for c in post.comments if c.parent_external_id == roderic.external_id)
+
+    assert bill.parent_external_id is None
+    assert (bill.external_id, roderic.external_id, kathleen.external_id) == ("219", "220", "221")
+    assert roderic.author_name == "Roderic David"
+    assert kathleen.author_name == "Kathleen Sweeney"
+    assert by_id[kathleen.parent_external_id or ""] is roderic
+    assert bill.created_at == datetime(2015, 3, 12, 8, 2, tzinfo=UTC)
+    assert roderic.created_at == datetime(2015, 3, 12, 10, 19, tzinfo=UTC)
+    assert kathleen.created_at == datetime(2015, 3, 12, 12, 36, tzinfo=UTC)
+    assert kathleen.author_email == "kathleensweeney@example.net"
+    assert kathleen.author_url == "https://kathleensweeney.example.com/"
+    assert roderic.author_url is None
+    assert bill.content_html.startswith("<p>how fascinating that two women")
+    assert "<br>\ni\u2019m struck by Ai Wei Wei\u2019s natural ability" in bill.content_html
+    # the deepest reply: one long paragraph, close to Discord's message limit
+    assert 1_600 < len(kathleen.content_html) < 2_000
+    assert kathleen.content_html.count("<p>") == 1
+
+
+# --- what is skipped ----------------------------------------------------------------------
+
+
+def test_only_published_posts_are_imported() -> None:
+    data = wxr(
+        item(1, status="draft", date="0000-00-00 00:00:00")
+        + item(2, post_type="page")
+        + item(3, post_type="attachment", status="inherit")
+        + item(4, status="private")
+        + item(5, status="pending")
+        + item(6, post_type="nav_menu_item")
+        + item(7, guid="https://club.example.net/?p=7")
+    )
+    (post,) = parse_wxr(data)
+    assert post.external_id == "https://club.example.net/?p=7"
+    assert post.source == "wxr:club.example.net"
+
+
+def test_pingbacks_trackbacks_held_and_spam_are_skipped() -> None:
+    data = wxr(item(1, extra="".join([
+        comment(10),
+        comment(11, kind="pingback"),
+        comment(12, kind="trackback"),
+        comment(13, approved="0"),
+        comment(14, approved="spam"),
+        comment(15, approved="trash"),
+        comment(16, kind="comment"),
+    ])))  # fmt: skip
+    (post,) = parse_wxr(data)
+    assert [comment.external_id for comment in post.comments] == ["10", "16"]
+
+
+def test_replies_to_unimported_comments_are_repointed() -> None:
+    data = wxr(item(1, extra="".join([
+        comment(10, date="2015-01-02 10:00:00"),
+        comment(11, parent=10, approved="spam", date="2015-01-02 11:00:00"),
+        comment(12, parent=11, date="2015-01-02 12:00:00"),  # reply to spam, under 10
+        comment(13, approved="0", date="2015-01-02 13:00:00"),
+        comment(14, parent=13, approved="spam", date="2015-01-02 14:00:00"),
+        comment(15, parent=14, date="2015-01-02 15:00:00"),  # spam under held: no ancestor
+        comment(16, parent=999, date="2015-01-02 16:00:00"),  # parent not in the export
+        comment(17, parent=12, date="2015-01-02 17:00:00"),  # approved parent kept
+    ])))  # fmt: skip
+    (post,) = parse_wxr(data)
+    parents = {comment.external_id: comment.parent_external_id for comment in post.comments}
+    assert parents == {"10": None, "12": "10", "15": None, "16": None, "17": "12"}
+
+
+def test_comments_sorted_by_date_then_numeric_id() -> None:
+    data = wxr(item(1, extra="".join([
+        comment(30, date="2015-01-03 10:00:00"),
+        comment(100, date="2015-01-02 10:00:00"),
+        comment(9, date="2015-01-02 10:00:00"),
+    ])))  # fmt: skip
+    (post,) = parse_wxr(data)
+    assert [comment.external_id for comment in post.comments] == ["9", "100", "30"]
+
+
+def test_posts_come_oldest_first_and_guid_falls_back_to_post_id() -> None:
+    data = wxr(
+        item(2, date="2015-02-01 10:00:00")
+        + item(1, date="2015-01-01 10:00:00", guid="https://club.example.net/?p=1")
+    )
+    first, second = parse_wxr(data)
+    assert first.external_id == "https://club.example.net/?p=1"
+    assert second.external_id == "wp:2"
+    assert second.published_at == datetime(2015, 2, 1, 10, 0, tzinfo=UTC)
+
+
+def test_pubdate_used_when_gmt_date_is_missing() -> None:
+    post_xml = item(1, date="0000-00-00 00:00:00").replace(
+        "<wp:status>", "<pubDate>Tue, 10 Mar 2015 14:30:00 -0500</pubDate><wp:status>"
+    )
+    (post,) = parse_wxr(wxr(post_xml))
+    assert post.published_at == datetime(2015, 3, 10, 19, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2"])
+def test_all_wxr_versions_are_read(version: str) -> None:
+    (post,) = parse_wxr(wxr(item(1), namespace=f"http://wordpress.org/export/{version}/"))
+    assert post.title == "Post 1"
+
+
+def test_source_given_by_caller_or_from_base_site_url() -> None:
+    assert parse_wxr(wxr(item(1)), source="wxr:mine")[0].source == "wxr:mine"
+    assert parse_wxr(wxr(item(1), link=""))[0].source == "wxr:base.example.net"
+
+
+# --- comment text to HTML -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stored", "html"),
+    [
+        ("One line.", "<p>One line.</p>"),
+        ("First\nsecond", "<p>First<br>\nsecond</p>"),
+        ("Para one.\n\nPara two.\r\n\r\nThree", "<p>Para one.</p>\n<p>Para two.</p>\n<p>Three</p>"),
+        ("I <3 this & that > those", "<p>I &lt;3 this &amp; that &gt; those</p>"),
+        (
+            'Read <a href="https://x.example">this</a>\n\n<em>now</em>',
+            '<p>Read <a href="https://x.example">this</a></p>\n<p><em>now</em></p>',
+        ),
+        ("Tom &amp; Jerry", "<p>Tom &amp; Jerry</p>"),
+        ("<p>Already</p>\n<p>HTML</p>", "<p>Already</p>\n<p>HTML</p>"),
+        ("  \n  ", ""),
+    ],
+)
+def test_text_to_html(stored: str, html: str) -> None:
+    from bot.mirror.sources.feed import clean_text
+
+    assert text_to_html(clean_text(stored)) == html
+
+
+def test_escaped_names_are_unescaped() -> None:
+    post_xml = item(
+        1,
+        extra=comment(10, author="Tom &amp; Jerry &#039;s")  # inside CDATA
+        + '<category domain="category" nicename="art-film">Art &amp;amp; Film</category>',
+    )
+    (post,) = parse_wxr(wxr(post_xml))
+    assert post.comments[0].author_name == "Tom & Jerry 's"
+    assert post.categories == ("Art & Film",)
+
+
+def test_stray_control_characters_in_an_export_are_dropped() -> None:
+    # Invalid in XML, yet WordPress exports carry them when a comment contained them.
+    data = wxr(item(1, extra=comment(10, author="Ro\x01deric", content="Hi\x07 there\x0b")))
+    (post,) = parse_wxr(data)
+    assert post.comments[0].author_name == "Roderic"
+    assert post.comments[0].content_html == "<p>Hi there</p>"
+
+
+# --- hostile and wrong input ---------------------------------------------------------------
+
+
+def test_billion_laughs_is_refused() -> None:
+    with pytest.raises(WxrError, match="refusing to read the export: EntitiesForbidden"):
+        parse_wxr((DATA / "billion_laughs_wxr.xml").read_bytes())
+
+
+def test_external_entities_are_refused() -> None:
+    data = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>&x;</title>'
+        b"</channel></rss>"
+    )
+    with pytest.raises(WxrError, match="refusing"):
+        parse_wxr(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "not well-formed"),
+        (b"this is not XML at all", "not well-formed"),
+        (b"<rss><channel><title>cut", "not well-formed"),
+        (b"<feed xmlns='http://www.w3.org/2005/Atom'/>", "root element is"),
+        (b"<rss version='2.0'/>", "not <rss><channel>"),
+        (
+            b"<rss version='2.0'><channel><item><title>x</title></item></channel></rss>",
+            "no wp: elements",
+        ),
+    ],
+)
+def test_not_an_export(data: bytes, words: str) -> None:
+    with pytest.raises(WxrError, match=words) as caught:
+        parse_wxr(data)
+    assert str(caught.value).startswith(("not a WordPress export", "refusing"))
+
+
+# --- read_source --------------------------------------------------------------------------
+
+
+def test_read_source_reads_an_export_as_wxr() -> None:
+    (post,) = read_source(seed_export(), source_hint="export.xml")
+    assert post.source == "wxr:notes.example.org"
+    assert len(post.comments) == 24
+
+
+def test_read_source_reads_a_feed_as_a_feed() -> None:
+    posts = read_source(
+        (DATA / "rss2.xml").read_bytes(), source_hint="https://notes.example.org/feed/"
+    )
+    assert [post.source for post in posts] == ["feed:https://notes.example.org/feed/"] * 3
+    assert posts[1].url == "https://notes.example.org/2015/03/citizen-four/"
+
+    atom = read_source((DATA / "atom.xml").read_bytes(), source_hint="atom.xml")
+    assert atom[0].source == "feed:atom.xml"
+
+
+def test_read_source_reports_what_it_cannot_read() -> None:
+    with pytest.raises(FeedError):
+        read_source(b"plain text", source_hint="notes.txt")
+    with pytest.raises(WxrError):
+        read_source((DATA / "billion_laughs_wxr.xml").read_bytes(), source_hint="x.xml")
