@@ -14,14 +14,15 @@ from datetime import timedelta
 import discord
 
 from bot.clock import utcnow
+from bot.comments.apply import BatchResult
 from bot.comments.events import Created, Deleted, Edited, ReactionsSet, SyncEvent, reconcile_window
 from bot.comments.payloads import incoming_message, reaction_counts
-from bot.comments.writer import SyncWriter
+from bot.comments.writer import CommentWriter
 from bot.log import get_logger
 from bot.store import Store
-from bot.store.sync import BatchResult, cursor_of, stored_message_ids
+from bot.store.cursors import cursor_of, stored_message_ids
 
-log = get_logger("threadbridge.catchup")
+log = get_logger("threadbridge.comments.catchup")
 
 PAGE = 100
 # How many of the newest messages are re-read for edits and deletions made while away.
@@ -41,7 +42,7 @@ class CatchUp:
 async def catch_up_thread(
     thread: discord.Thread,
     store: Store,
-    writer: SyncWriter,
+    writer: CommentWriter,
     *,
     full: bool = False,
     recent_window: int = RECENT_WINDOW,

@@ -1,7 +1,7 @@
-"""Where replies in a mirrored thread become comments: which messages count, and the events
-the sync cog hands to the store (`bot.store.sync.apply_batch`).
+"""What the comment writer works with: a message read from a thread, which messages count as
+comments, and the events applied in order by `bot.comments.apply`.
 
-No discord.py here: the cog turns gateway payloads and history pages into these dataclasses.
+No discord.py here: `bot.comments.payloads` turns gateway payloads and history into these.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from bot.moderation.rules import RuleSet
+from bot.store.models import Attachment
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -21,14 +22,6 @@ def snowflake_time(snowflake: int) -> datetime:
     if snowflake < 0:
         raise ValueError(f"not a snowflake: {snowflake}")
     return _EPOCH + timedelta(milliseconds=(snowflake >> 22) + DISCORD_EPOCH_MS)
-
-
-@dataclass(frozen=True, slots=True)
-class IncomingAttachment:
-    url: str
-    filename: str
-    size: int
-    content_type: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +43,7 @@ class IncomingMessage:
     webhook_id: int | None
     kind: Literal["default", "reply", "system"]
     content: str
-    attachments: tuple[IncomingAttachment, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
     has_stickers: bool = False
     reply_to: int | None = None  # the id of the message this one replies to
     created_at: datetime  # snowflake_time(message_id)
@@ -59,7 +52,7 @@ class IncomingMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class Moderation:
+class RulesInForce:
     """The rules every new and edited comment of this guild is judged by as it is stored."""
 
     guild_id: int
@@ -74,7 +67,7 @@ class SyncPolicy:
     own_webhook_ids: frozenset[int] = frozenset()
     max_depth: int = 5
     include_other_bots: bool = False
-    moderation: Moderation | None = None  # None: comments are stored unjudged
+    rules: RulesInForce | None = None  # None: comments are stored unjudged
 
     def __post_init__(self) -> None:
         if self.max_depth < 1:
@@ -96,7 +89,7 @@ def decide(message: IncomingMessage, policy: SyncPolicy) -> str | None:
     return None
 
 
-# Events, applied in order by bot.store.sync.apply_batch, all in one transaction.
+# Events, applied in order by bot.comments.apply.apply_batch, all in one transaction.
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +114,7 @@ class Edited:
     thread_id: int
     content: str
     edited_at: datetime
-    attachments: tuple[IncomingAttachment, ...] | None = None  # None: unchanged or unknown
+    attachments: tuple[Attachment, ...] | None = None  # None: unchanged or unknown
     standing: Standing = Standing()
 
 

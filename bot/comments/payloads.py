@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import discord
 
-from bot.comments.events import IncomingAttachment, IncomingMessage, Standing, snowflake_time
+from bot.comments.events import Attachment, IncomingMessage, Standing, snowflake_time
 
 _DEFAULT = {discord.MessageType.default}
 _REPLY = {discord.MessageType.reply}
@@ -29,8 +29,8 @@ def message_kind(message_type: discord.MessageType) -> Literal["default", "reply
     return "system"
 
 
-def attachment_of(attachment: discord.Attachment) -> IncomingAttachment:
-    return IncomingAttachment(
+def attachment_of(attachment: discord.Attachment) -> Attachment:
+    return Attachment(
         url=attachment.url,
         filename=attachment.filename,
         size=attachment.size,
@@ -93,7 +93,7 @@ _KINDS: dict[int, Kind] = {
 
 def incoming_from_payload(data: dict[str, Any], guild: discord.Guild | None) -> IncomingMessage:
     """A MESSAGE_CREATE payload read directly, as `incoming_message` reads the discord.Message
-    that discord.py would build from it (see SyncCog's fast path)."""
+    that discord.py would build from it (see CommentsCog's fast path)."""
     author = data["author"]
     member = data.get("member") or {}
     message_id = int(data["id"])
@@ -137,8 +137,8 @@ def edited_content(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | No
     return content, attachments if isinstance(attachments, list) else None
 
 
-def attachment_from_payload(payload: dict[str, Any]) -> IncomingAttachment:
-    return IncomingAttachment(
+def attachment_from_payload(payload: dict[str, Any]) -> Attachment:
+    return Attachment(
         url=str(payload.get("url", "")),
         filename=str(payload.get("filename", "")),
         size=int(payload.get("size", 0) or 0),

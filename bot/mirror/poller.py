@@ -9,9 +9,9 @@ import aiohttp
 
 from bot.log import get_logger
 from bot.mirror.sources.feed import FeedError, fetch_feed, parse_feed_with_warnings
-from bot.mirror.sources.models import SourcePost
 from bot.store import Store
 from bot.store.feeds import get_feed, record_feed_error, record_feed_success
+from bot.store.models import SourcePost
 from bot.store.posts import save_source_post
 
 log = get_logger("threadbridge.feeds")

@@ -216,3 +216,26 @@ async def count_comments(store: Store, *, status: CommentStatus | None = None) -
     return int(
         await store.fetch_value("SELECT count(*) FROM comments WHERE status = ?", (status.value,))
     )
+
+
+async def erase_old_bodies(store: Store, before: datetime, now: datetime) -> int:
+    """Scheduled job: erase the text of comments removed or deleted before the cut-off (the row,
+    its place in the tree and its case stay). Returns how many were erased."""
+
+    def work(db: sqlite3.Connection) -> int:
+        erased = db.execute(
+            """
+            UPDATE comments SET body = '', attachments = '[]', erased_at = ?
+            WHERE status IN ('removed', 'deleted') AND erased_at IS NULL
+              AND coalesce(status_at, created_at) < ?
+            RETURNING id
+            """,
+            (to_db(now), to_db(before)),
+        ).fetchall()
+        db.executemany(
+            "DELETE FROM comment_revisions WHERE comment_id = ?",
+            [(row["id"],) for row in erased],
+        )
+        return len(erased)
+
+    return await store.write_in_thread(work)

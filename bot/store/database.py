@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from bot.internals import run_on_connection_thread
 from bot.store import migrations
 
 BUSY_TIMEOUT_MS = 5_000
@@ -101,17 +102,12 @@ class Store:
             raise RuntimeError("transaction() does not nest: pass the connection down instead")
         writer = self._writer
 
-        def run() -> T:
-            # On aiosqlite's worker thread, which owns the connection.
-            return _run_in_transaction(writer._conn, work)
-
         async with self._write_lock:
             token = _in_transaction.set(True)
             try:
-                # aiosqlite's private API (Connection._execute queues a callable on the
-                # connection's worker thread; ._conn is its sqlite3.Connection): pyproject.toml
-                # pins aiosqlite <0.23, recheck both when raising that bound.
-                done: asyncio.Future[T] = asyncio.ensure_future(writer._execute(run))
+                done: asyncio.Future[T] = asyncio.ensure_future(
+                    run_on_connection_thread(writer, lambda db: _run_in_transaction(db, work))
+                )
                 try:
                     return await asyncio.shield(done)
                 except asyncio.CancelledError:

@@ -1,9 +1,9 @@
-"""What the store hands back: plain frozen dataclasses, one per table row."""
+"""What the store takes in and hands back: plain frozen dataclasses, most one per table row."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -128,3 +128,43 @@ class Case:
     last_error: str | None
     channel_id: int | None = None  # with message_id: the message acted on, when not a comment
     message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file attached to a Discord comment, as Discord serves it."""
+
+    url: str
+    filename: str
+    size: int
+    content_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceComment:
+    """A comment written on the site (e.g. a WordPress comment), with its parent's id there."""
+
+    external_id: str
+    author_name: str
+    content_html: str
+    created_at: datetime
+    parent_external_id: str | None = None
+    author_email: str | None = None
+    author_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePost:
+    """One post of the community. (source, external_id) identifies it across re-reads."""
+
+    source: str
+    external_id: str
+    title: str
+    url: str | None = None
+    author_name: str | None = None
+    content_html: str = ""
+    image_url: str | None = None
+    categories: tuple[str, ...] = ()
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    comments: tuple[SourceComment, ...] = field(default_factory=tuple)

@@ -10,10 +10,9 @@ from datetime import datetime
 import aiosqlite
 
 from bot.clock import from_db, from_db_optional, to_db, utcnow
-from bot.mirror.sources.models import SourceComment, SourcePost
 from bot.store.comments import NewComment, add_comment_in, upsert_author_in
 from bot.store.database import Store
-from bot.store.models import Post, Source
+from bot.store.models import Post, Source, SourceComment, SourcePost
 
 
 @dataclass(frozen=True, slots=True)

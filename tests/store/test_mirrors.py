@@ -2,7 +2,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.mirror.sources.models import SourceComment, SourcePost
 from bot.store.comments import list_comments, set_comment_status
 from bot.store.feeds import get_feed, record_feed_error, record_feed_success
 from bot.store.mirrors import (
@@ -13,7 +12,7 @@ from bot.store.mirrors import (
     record_mirror,
     stale_starters,
 )
-from bot.store.models import CommentStatus, MirrorState
+from bot.store.models import CommentStatus, MirrorState, SourceComment, SourcePost
 from bot.store.posts import save_source_post, search_posts
 from bot.store.web_comments import (
     begin_posting,

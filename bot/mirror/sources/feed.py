@@ -19,7 +19,7 @@ import aiohttp
 import feedparser
 
 from bot import __version__
-from bot.mirror.sources.models import SourcePost
+from bot.store.models import SourcePost
 
 USER_AGENT = f"threadbridge/{__version__} (+feed mirror)"
 MAX_FEED_BYTES = 10 * 1024 * 1024

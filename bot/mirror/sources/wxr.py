@@ -13,7 +13,7 @@ import defusedxml
 import defusedxml.ElementTree
 
 from bot.mirror.sources import feed
-from bot.mirror.sources.models import SourceComment, SourcePost
+from bot.store.models import SourceComment, SourcePost
 
 _WP_NAMESPACE = re.compile(r"^http://wordpress\.org/export/\d+\.\d+/$")
 _CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
