@@ -10,7 +10,7 @@ The emulator enforces Discord's default limits (EmulatorConfig(): 50 requests/s 
 2. While it is down, members write --messages replies spread evenly over the threads
    (1 in 5 a Discord reply to an earlier message), through the emulator driver.
 3. The bot is started again exactly as in production: its on_ready catch-up
-   (SyncCog.catch_up_all) reads every thread from its cursor. Nothing else calls catch-up, so
+   (CommentsCog.catch_up_all) reads every thread from its cursor. Nothing else calls catch-up, so
    the history is read once. The clock starts before login and stops when the store holds
    every missed message as a comment (polled every 10 ms); the end of the whole catch-up (the
    re-read of the recent window and the deletion check) is reported separately.
@@ -83,7 +83,7 @@ async def run(messages: int, threads: int) -> None:
                     mirroring = Mirroring(bot, store, channel_id=community.forum_channel_id)
                     while (await count_mirrors_by_state(store))[MirrorState.MIRRORED] < threads:
                         await mirroring.run_once()
-                    cog: Any = bot.get_cog("sync")
+                    cog: Any = bot.get_cog("comments")
                     await cog.catch_up_all()
                 thread_ids = [m.thread_id for m in await list_mirrors(
                     store, (MirrorState.MIRRORED,)) if m.thread_id is not None]
@@ -113,7 +113,7 @@ async def run(messages: int, threads: int) -> None:
                 begun = time.perf_counter()
                 async with running_bot(settings, store, ("cogs.comments",)) as bot:
                     ready_at = time.perf_counter()
-                    cog = bot.get_cog("sync")
+                    cog = bot.get_cog("comments")
                     deadline = ready_at + 600
                     while await discord_comments(store) < before + messages:
                         if time.perf_counter() > deadline:

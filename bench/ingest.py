@@ -204,7 +204,7 @@ class Bare(discord.Client):
 
 
 class CommitClock:
-    """Wraps SyncWriter._commit: counts committed events and, when asked, stamps when each
+    """Wraps CommentWriter._commit: counts committed events and, when asked, stamps when each
     Created event's row was committed."""
 
     def __init__(self, writer: Any) -> None:
@@ -261,7 +261,7 @@ async def stream(http: aiohttp.ClientSession, base: str, threads: list[int], cou
 
 
 async def sample_backlog(writer: Any, done: asyncio.Event) -> int:
-    """The most events waiting in the SyncWriter's queue, sampled every 20 ms."""
+    """The most events waiting in the CommentWriter's queue, sampled every 20 ms."""
     most = 0
     while not done.is_set():
         most = max(most, writer._queue.qsize())
@@ -289,7 +289,7 @@ async def run_bot(settings: Settings, http: aiohttp.ClientSession, base: str,
                                 thread_id=item["thread_id"], starter_message_id=item["starter_id"])
         extensions = ("cogs.comments", "cogs.moderation") if args.moderation else ("cogs.comments",)
         async with running_bot(settings, store, extensions) as bot:
-            cog: Any = bot.get_cog("sync")
+            cog: Any = bot.get_cog("comments")
             # The start-up catch-up reads every thread once (cursor NULL); let it finish so
             # that what follows measures live ingest only.
             deadline = time.monotonic() + 120
@@ -408,7 +408,7 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
     print(f"1. threadbridge committed:    {n} comments in {r['bot_seconds']:.2f} s = "
           f"{bot_rate:,.0f} comments/s (emulator produced the stream in "
           f"{r['bot_produced']:.2f} s)")
-    print(f"   most events waiting in the bot's SyncWriter queue meanwhile: {r['backlog']:,}")
+    print(f"   most events waiting in the bot's CommentWriter queue meanwhile: {r['backlog']:,}")
     print(f"2. bare discord.py client:    {n} events in {r['bare_seconds']:.2f} s = "
           f"{bare_rate:,.0f} events/s (emulator produced the stream in "
           f"{r['bare_produced']:.2f} s)")

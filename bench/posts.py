@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.mirror.sources.models import SourcePost
+from bot.store.models import SourcePost
 
 
 def make_post(number: int, *, paragraphs: int = 40) -> SourcePost:

@@ -22,8 +22,8 @@ from bot import __version__
 from bot.client import Threadbridge
 from bot.clock import utcnow
 from bot.comments.catchup import catch_up_thread
-from bot.comments.events import SyncPolicy
-from bot.comments.writer import SyncWriter
+from bot.comments.policy import sync_policy
+from bot.comments.writer import CommentWriter
 from bot.digest.content import (
     DigestContent,
     Period,
@@ -34,20 +34,22 @@ from bot.digest.content import (
     previous,
 )
 from bot.discord_helpers import point_discord_at
+from bot.internals import UnsupportedLibrary, check_library_versions
 from bot.log import configure_logging, get_logger
 from bot.mirror.sources.feed import FeedError, fetch_feed
-from bot.mirror.sources.models import SourcePost
 from bot.mirror.sources.wxr import WxrError, read_source
+from bot.moderation.rulebook import Rulebook
 from bot.permissions import BOT_PERMISSIONS, BOT_SCOPES
 from bot.preflight import Problem, check_online
 from bot.settings import Settings, SettingsError, load_settings
 from bot.status import collect_status
 from bot.store import Store, StoreError, read_schema_status, upgrade_database
+from bot.store.cursors import MirrorRef, threads_to_catch_up
+from bot.store.export import export_posts
 from bot.store.feeds import list_feeds
 from bot.store.mirrors import get_mirror, list_mirrors
-from bot.store.models import MirrorState
+from bot.store.models import MirrorState, SourcePost
 from bot.store.posts import get_post, save_source_post
-from bot.store.sync import MirrorRef, export_posts, threads_to_catch_up
 
 T = TypeVar("T")
 
@@ -77,6 +79,11 @@ def _settings(*, discord_needed: bool) -> Settings:
 
 
 def _run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        check_library_versions()
+    except UnsupportedLibrary as error:
+        coroutine.close()
+        _fail(str(error))
     try:
         return asyncio.run(coroutine)
     except StoreError as error:
@@ -339,13 +346,19 @@ async def _sync_threads(
         refs = await _threads_to_sync(store, settings, post_id, full)
         await client.login(settings.token)
         assert client.user is not None
-        policy = SyncPolicy(
+        # Judged by the same rules as the bot judges live replies: the cases they open are
+        # settled (messages deleted, the mod-log told) by the bot when it next runs.
+        rulebook = Rulebook(store, settings)
+        await rulebook.reload()
+        assert settings.guild_id is not None
+        guild = await client.fetch_guild(settings.guild_id)
+        policy = sync_policy(
+            settings,
             own_user_id=client.user.id,
             own_webhook_ids=await _own_webhook_ids(client, settings),
-            max_depth=settings.sync_max_depth,
-            include_other_bots=settings.sync_other_bots,
+            rules=rulebook.in_force(guild.roles),
         )
-        writer = SyncWriter(store, lambda: policy)
+        writer = CommentWriter(store, lambda: policy)
         writer.start()
         totals = [0, 0, 0, 0, 0]
         try:

@@ -7,7 +7,6 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -16,10 +15,12 @@ from discord.ext import commands
 from bot.background import BackgroundTasks
 from bot.clock import utcnow
 from bot.discord_helpers import point_discord_at
+from bot.internals import pace_requests
 from bot.log import get_logger
 from bot.pacing import Pacer
 from bot.preflight import check_connected
 from bot.rate_limits import RateLimitCounter
+from bot.services import build_services
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.health import RATE_LIMITED, count_event
@@ -95,23 +96,18 @@ class Threadbridge(commands.Bot):
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600},
         )
         self.pacer = Pacer(GLOBAL_PACE, GLOBAL_PACE_WINDOW)
-        self._pace_requests()
+        pace_requests(self, self._wait_for_pace)
         self.rate_limits = RateLimitCounter()
         self._extension_names = extensions
         self._sync_on_start = sync_on_start
         self.failed_extensions: list[str] = []
+        self.services = build_services(self)
 
-    def _pace_requests(self) -> None:
-        """Every REST call of the bot waits its turn under the global limit (see bot.pacing)."""
-        unpaced = self.http.request
-
-        async def paced(route: discord.http.Route, **kwargs: Any) -> Any:
-            # Interaction callbacks are exempt from the global limit, and users are waiting.
-            if not route.path.startswith("/interactions/"):
-                await self.pacer.wait()
-            return await unpaced(route, **kwargs)
-
-        self.http.request = paced  # type: ignore[method-assign]
+    async def _wait_for_pace(self, route: discord.http.Route) -> None:
+        """Every REST call of the bot waits its turn under the global limit (see bot.pacing).
+        Interaction callbacks are exempt from the global limit, and users are waiting."""
+        if not route.path.startswith("/interactions/"):
+            await self.pacer.wait()
 
     @property
     def guild_object(self) -> discord.Object:
@@ -119,6 +115,7 @@ class Threadbridge(commands.Bot):
         return discord.Object(self.settings.guild_id)
 
     async def setup_hook(self) -> None:
+        await self.services.start()
         for name in self._extension_names:
             try:
                 await self.load_extension(name)
@@ -145,6 +142,7 @@ class Threadbridge(commands.Bot):
         await flush_health_counters(self)
         await self.background.cancel_all()
         await super().close()
+        await self.services.stop()
 
     async def on_message(self, message: discord.Message, /) -> None:
         """No prefix commands: skip commands.Bot's parsing of every message for one."""

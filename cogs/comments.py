@@ -19,7 +19,6 @@ from bot.comments.events import (
     Deleted,
     Edited,
     ReactionChanged,
-    SyncPolicy,
     ThreadLocked,
 )
 from bot.comments.payloads import (
@@ -28,24 +27,26 @@ from bot.comments.payloads import (
     incoming_from_payload,
     standing_from_payload,
 )
-from bot.comments.writer import SyncWriter
+from bot.comments.writer import CommentWriter
+from bot.internals import Parser, give_back_message_create, take_over_message_create
 from bot.log import event_context, get_logger
 from bot.permissions import is_admin
+from bot.store.authors import opt_in, opt_out
+from bot.store.cursors import MirrorRef, threads_to_catch_up
 from bot.store.health import CATCH_UP, count_event
 from bot.store.mirrors import find_mirror_by_thread, record_mirror
 from bot.store.models import MirrorState
-from bot.store.sync import MirrorRef, opt_in, opt_out, threads_to_catch_up
 from bot.tree import Refusal
 
-log = get_logger("threadbridge.cogs.sync")
+log = get_logger("threadbridge.cogs.comments")
 
 CATCH_UP_CONCURRENCY = 4
 
 
-class SyncCog(commands.Cog, name="sync"):
-    def __init__(self, bot: Threadbridge) -> None:
+class CommentsCog(commands.Cog, name="comments"):
+    def __init__(self, bot: Threadbridge, writer: CommentWriter) -> None:
         self.bot = bot
-        self.writer = SyncWriter(bot.store, self.policy)
+        self.writer = writer
         # Threads whose history has been read in this gateway session: from then on, live
         # messages arrive without gaps and may move the cursor.
         self.caught_up: set[int] = set()
@@ -54,48 +55,22 @@ class SyncCog(commands.Cog, name="sync"):
         self.behind: set[int] = set()
         self.turned_away = 0  # live replies left to be read from history, since start
         self._recovery: asyncio.Task[None] | None = None
-
-    def policy(self) -> SyncPolicy:
-        assert self.bot.user is not None
-        mirror = self.bot.get_cog("mirror")
-        webhook_id = getattr(getattr(mirror, "mirroring", None), "webhook_id", None)
-        settings = self.bot.settings
-        return SyncPolicy(
-            own_user_id=self.bot.user.id,
-            own_webhook_ids=frozenset({webhook_id} if webhook_id else ()),
-            max_depth=settings.sync_max_depth,
-            include_other_bots=settings.sync_other_bots,
-            # The rules in force, when the moderation cog is loaded.
-            moderation=getattr(self.bot.get_cog("moderation"), "moderation", None),
-        )
+        self._parse_message: Parser | None = None  # discord.py's own MESSAGE_CREATE parser
 
     async def cog_load(self) -> None:
-        self.writer.start()
-        self._read_replies_raw()
+        # Replies in post threads are read straight from the gateway payload (bot.internals).
+        self._parse_message = take_over_message_create(self.bot, self._parse_reply)
 
     async def cog_unload(self) -> None:
-        parsers = self.bot._connection.parsers
-        if parsers.get("MESSAGE_CREATE") == self._parse_reply:
-            parsers["MESSAGE_CREATE"] = self._parse_message
-        await self.writer.stop()
-
-    def _read_replies_raw(self) -> None:
-        """Replies in post threads are read straight from the gateway payload. discord.py would
-        build a discord.Message (and an on_message task) for each first, which costs more than
-        storing the reply; nothing in threadbridge needs those objects for thread replies.
-
-        This replaces one entry of discord.py's parser table (ConnectionState.parsers, private;
-        discord.py is pinned in pyproject.toml): every other message goes the usual way.
-        """
-        parsers = self.bot._connection.parsers
-        self._parse_message = parsers["MESSAGE_CREATE"]
-        parsers["MESSAGE_CREATE"] = self._parse_reply
+        if self._parse_message is not None:
+            give_back_message_create(self.bot, self._parse_reply, self._parse_message)
 
     def _parse_reply(self, data: dict[str, Any]) -> None:
         guild_id = int(data.get("guild_id") or 0)
         guild = self.bot.get_guild(guild_id) if self._ours(guild_id) else None
         thread = guild.get_thread(int(data["channel_id"])) if guild is not None else None
         if thread is None:
+            assert self._parse_message is not None
             self._parse_message(data)
             return
         # What discord.py's own parser keeps up to date, and catch-up reads to know where the
@@ -321,4 +296,4 @@ class SyncCog(commands.Cog, name="sync"):
 
 
 async def setup(bot: Threadbridge) -> None:
-    await bot.add_cog(SyncCog(bot))
+    await bot.add_cog(CommentsCog(bot, bot.services.writer))

@@ -49,11 +49,9 @@ async def run_feed_poll(cog: MirrorCog, url: str) -> None:
 class MirrorCog(
     commands.GroupCog, name="mirror", group_name="mirror", group_description="Post threads"
 ):
-    def __init__(self, bot: Threadbridge) -> None:
+    def __init__(self, bot: Threadbridge, mirroring: Mirroring) -> None:
         self.bot = bot
-        settings = bot.settings
-        assert settings.mirror_channel_id is not None
-        self.mirroring = Mirroring(bot, bot.store, channel_id=settings.mirror_channel_id)
+        self.mirroring = mirroring
         self.session: aiohttp.ClientSession | None = None
 
     async def cog_load(self) -> None:
@@ -238,4 +236,4 @@ class MirrorCog(
 
 
 async def setup(bot: Threadbridge) -> None:
-    await bot.add_cog(MirrorCog(bot))
+    await bot.add_cog(MirrorCog(bot, bot.services.mirroring))

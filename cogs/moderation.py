@@ -1,13 +1,13 @@
 """Moderation in Discord: /mod, the review queue and its buttons, the Hold/Remove/Approve and
 Comment history context menus, and the scheduled moderation jobs.
 
-The rules themselves run in the sync writer as comments are stored (see bot.store.sync); this
-cog keeps the rule set in force, hands it to the sync cog, and settles the cases it opens.
+The rules themselves run in the comment writer as comments are stored (bot.comments.judging);
+this cog changes the rules in force (bot.moderation.rulebook) and opens moderators' cases,
+which the enforcer settles.
 """
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 from typing import Literal
 
@@ -17,54 +17,45 @@ from discord.ext import commands
 
 from bot.client import Threadbridge
 from bot.clock import utcnow
-from bot.comments.events import Moderation
 from bot.errors import UserFacingError
 from bot.log import get_logger
-from bot.mirror.mirroring import jump_url
 from bot.mirror.render import escape_title, one_line
+from bot.moderation.desk import ReviewDesk, comment_line
 from bot.moderation.durations import DurationError, format_duration, parse_duration
-from bot.moderation.enforcement import ACTION_TITLES, Enforcer, quote
+from bot.moderation.enforcement import ACTION_TITLES, Enforcer
 from bot.moderation.rulebook import (
     LIMITS,
     LISTS,
-    build_rule_set,
+    Rulebook,
     default_limits,
     describe_limit,
     normalise_entry,
     parse_limit,
 )
-from bot.moderation.rules import RuleError, RuleSet
-from bot.moderation.views import QUEUE_PAGE_SIZE, QueuePageButton, ReviewButton, queue_view
+from bot.moderation.rules import RuleError
+from bot.moderation.views import QueuePageButton, ReviewButton
 from bot.permissions import is_moderator
-from bot.store.models import Case, CaseAction, CommentStatus
-from bot.store.moderation import (
+from bot.store.bans import active_ban, ban_commenter, lift_expired_bans, unban_commenter
+from bot.store.cases import (
+    get_case,
+    list_cases,
+    open_case,
+    remove_comments_of,
+    set_case_reason,
+)
+from bot.store.closing import posts_to_close, set_comments_closed
+from bot.store.comment_refs import (
     CommentRef,
-    StatusConflict,
-    active_ban,
-    add_rule_entry,
-    ban_commenter,
     comment_by_message,
     comments_of_user,
-    decide_comment,
-    erase_old_bodies,
-    get_case,
     get_comment_ref,
-    held_comments,
-    lift_expired_bans,
-    list_cases,
-    load_rules,
-    open_case,
-    posts_to_close,
-    remove_comments_of,
-    remove_rule_entry,
     search_comments,
-    set_case_reason,
-    set_comments_closed,
-    set_rule_limit,
-    unban_commenter,
 )
+from bot.store.comments import erase_old_bodies
+from bot.store.models import Case, CaseAction, CommentStatus
 from bot.store.posts import get_post
-from bot.tree import Refusal, post_choices, reply_privately
+from bot.store.rules import add_rule_entry, load_rules, remove_rule_entry, set_rule_limit
+from bot.tree import post_choices
 
 log = get_logger("threadbridge.cogs.moderation")
 
@@ -90,22 +81,6 @@ class DurationTransformer(app_commands.Transformer):
 Duration = app_commands.Transform[timedelta, DurationTransformer]
 
 
-def _status_problem(conflict: StatusConflict, comment_id: int) -> str:
-    if conflict.status is None:
-        return f"There is no comment #{comment_id}."
-    if conflict.source == "web":
-        return f"Comment #{comment_id} came from the site: moderate it there."
-    return f"Comment #{comment_id} is {conflict.status.value}, so that does not apply to it."
-
-
-def _comment_line(comment: CommentRef, guild_id: int) -> str:
-    link = ""
-    if comment.thread_id and comment.discord_message_id:
-        link = f" [jump]({jump_url(guild_id, comment.thread_id, comment.discord_message_id)})"
-    title = escape_title(comment.post_title)[:80]
-    return f"**#{comment.id}** {comment.status.value} · {title}{link}\n{quote(comment.body, 160)}"
-
-
 @app_commands.default_permissions(manage_messages=True)
 @app_commands.guild_only()
 class ModerationCog(
@@ -116,10 +91,13 @@ class ModerationCog(
 ):
     rules = app_commands.Group(name="rules", description="The rules every comment is checked by")
 
-    def __init__(self, bot: Threadbridge) -> None:
+    def __init__(
+        self, bot: Threadbridge, rulebook: Rulebook, enforcer: Enforcer, desk: ReviewDesk
+    ) -> None:
         self.bot = bot
-        self.enforcer = Enforcer(bot)
-        self.rule_set: RuleSet | None = None
+        self.rulebook = rulebook
+        self.enforcer = enforcer
+        self.desk = desk
         self.menus = [
             self._menu("Hold", self.hold_menu),
             self._menu("Remove", self.remove_menu),
@@ -140,27 +118,18 @@ class ModerationCog(
         return self.bot.settings.guild_id
 
     async def cog_load(self) -> None:
-        await self.reload_rules()
         self.bot.add_dynamic_items(ReviewButton, QueuePageButton)
         for menu in self.menus:
             self.bot.tree.add_command(menu)
-        sync = self.bot.get_cog("sync")
-        if sync is not None:
-            sync.writer.on_cases = self.enforcer.submit  # type: ignore[attr-defined]
-        self.enforcer.start()
         self._schedule()
 
     async def cog_unload(self) -> None:
         for job in self.bot.scheduler.get_jobs():
             if job.id in JOBS:
                 job.remove()
-        sync = self.bot.get_cog("sync")
-        if sync is not None:
-            sync.writer.on_cases = None  # type: ignore[attr-defined]
         for menu in self.menus:
             self.bot.tree.remove_command(menu.name, type=menu.type)
         self.bot.remove_dynamic_items(ReviewButton, QueuePageButton)
-        await self.enforcer.stop()
 
     def _schedule(self) -> None:
         """Each job also runs once at start: what fell due while the bot was down is done now."""
@@ -181,23 +150,6 @@ class ModerationCog(
                 replace_existing=True,
                 next_run_time=now,
             )
-
-    async def reload_rules(self) -> None:
-        stored = await load_rules(self.bot.store, self.guild_id)
-        self.rule_set = build_rule_set(self.bot.settings, stored.lists, stored.limits)
-
-    @property
-    def moderation(self) -> Moderation | None:
-        """What the sync writer judges comments by (read by the sync cog for every batch): the
-        rules, and the roles whose holders moderate as the server's roles stand now."""
-        if self.rule_set is None:
-            return None
-        moderating = set(self.bot.settings.moderator_role_ids)
-        guild = self.bot.get_guild(self.guild_id)
-        for role in guild.roles if guild is not None else ():
-            if role.permissions.manage_messages or role.permissions.administrator:
-                moderating.add(role.id)
-        return Moderation(self.guild_id, self.rule_set, frozenset(moderating))
 
     # --- scheduled jobs ------------------------------------------------------------------------
 
@@ -243,39 +195,13 @@ class ModerationCog(
 
     # --- who may moderate ------------------------------------------------------------------------
 
-    def require_moderator(self, interaction: discord.Interaction[Threadbridge]) -> None:
-        if not is_moderator(interaction.user, self.bot.settings.moderator_role_ids):
-            raise Refusal("Only moderators (a moderator role or Manage Messages) can do that.")
-
     async def interaction_check(self, interaction: discord.Interaction[Threadbridge]) -> bool:  # type: ignore[override]
         # Default permissions hide /mod from members, but a server can override them: this
         # check is the one that holds.
-        self.require_moderator(interaction)
+        self.desk.require_moderator(interaction)
         return True
 
     # --- deciding on comments ----------------------------------------------------------------
-
-    async def decide(
-        self,
-        interaction: discord.Interaction[Threadbridge],
-        comment_id: int,
-        action: CaseAction,
-        reason: str | None,
-    ) -> Case:
-        try:
-            case = await decide_comment(
-                self.bot.store,
-                guild_id=self.guild_id,
-                comment_id=comment_id,
-                action=action,
-                moderator_id=interaction.user.id,
-                reason=reason,
-                now=self.bot.clock(),
-            )
-        except StatusConflict as conflict:
-            raise UserFacingError(_status_problem(conflict, comment_id)) from None
-        self.enforcer.submit([case.id])
-        return case
 
     async def _comment(self, text: str) -> CommentRef:
         """A comment named by its number ("12" or "#12") or by a link to its message."""
@@ -325,78 +251,7 @@ class ModerationCog(
         interaction: discord.Interaction[Threadbridge],
         page: app_commands.Range[int, 1, 10_000] = 1,
     ) -> None:
-        await self.show_queue(interaction, page - 1, edit=False)
-
-    async def show_queue(
-        self, interaction: discord.Interaction[Threadbridge], page: int, *, edit: bool
-    ) -> None:
-        comments, total = await held_comments(
-            self.bot.store, offset=page * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE
-        )
-        pages = max(1, math.ceil(total / QUEUE_PAGE_SIZE))
-        if not comments and total:
-            page = pages - 1  # the last page emptied under us: show the one before
-            comments, total = await held_comments(
-                self.bot.store, offset=page * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE
-            )
-        embed = discord.Embed(
-            title=f"Review queue: {total} held comment{'s' if total != 1 else ''}",
-            colour=discord.Colour.gold(),
-        )
-        if not comments:
-            embed.description = "Nothing is waiting for review."
-        for comment in comments:
-            reason = f"\nHeld: {comment.status_reason}" if comment.status_reason else ""
-            embed.add_field(
-                name=f"#{comment.id} · {comment.author_name}"[:256],
-                value=(_comment_line(comment, self.guild_id) + reason)[:1024],
-                inline=False,
-            )
-        embed.set_footer(text=f"Page {page + 1} of {pages}")
-        view = queue_view([comment.id for comment in comments], page, pages)
-        if edit:
-            await interaction.response.edit_message(embed=embed, view=view)
-        else:
-            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
-
-    async def review_clicked(
-        self,
-        interaction: discord.Interaction[Threadbridge],
-        action: str,
-        comment_id: int,
-        page: int | None,
-    ) -> None:
-        """An Approve or Remove button, in the queue (page given) or on a mod-log case."""
-        try:
-            self.require_moderator(interaction)
-            decision = CaseAction.APPROVE if action == "approve" else CaseAction.REMOVE
-            reason = "approved from the review queue" if action == "approve" else None
-            case = await self.decide(
-                interaction, comment_id, decision, reason or "removed from the review queue"
-            )
-        except (UserFacingError, Refusal) as error:
-            await reply_privately(interaction, str(error))
-            return
-        if page is not None:
-            await self.show_queue(interaction, page, edit=True)
-        else:
-            # On the mod-log post: the decision is made, the buttons have done their work.
-            await interaction.response.edit_message(view=None)
-            await interaction.followup.send(
-                f"Comment #{comment_id}: {ACTION_TITLES[case.action].lower()} "
-                f"(case {case.number}).",
-                ephemeral=True,
-            )
-
-    async def queue_page_clicked(
-        self, interaction: discord.Interaction[Threadbridge], page: int
-    ) -> None:
-        try:
-            self.require_moderator(interaction)
-        except Refusal as error:
-            await reply_privately(interaction, str(error))
-            return
-        await self.show_queue(interaction, page, edit=True)
+        await self.desk.show_queue(interaction, page - 1, edit=False)
 
     async def _done(
         self, interaction: discord.Interaction[Threadbridge], case: Case, what: str
@@ -408,7 +263,7 @@ class ModerationCog(
     @app_commands.autocomplete(comment=held_autocomplete)
     async def approve(self, interaction: discord.Interaction[Threadbridge], comment: str) -> None:
         chosen = await self._comment(comment)
-        case = await self.decide(interaction, chosen.id, CaseAction.APPROVE, None)
+        case = await self.desk.decide(interaction, chosen.id, CaseAction.APPROVE, None)
         await self._done(interaction, case, f"Comment #{chosen.id} approved")
 
     @app_commands.command(name="remove", description="Remove a comment from the thread and site")
@@ -421,7 +276,7 @@ class ModerationCog(
         reason: Reason | None = None,
     ) -> None:
         chosen = await self._comment(comment)
-        case = await self.decide(interaction, chosen.id, CaseAction.REMOVE, reason)
+        case = await self.desk.decide(interaction, chosen.id, CaseAction.REMOVE, reason)
         await self._done(interaction, case, f"Comment #{chosen.id} removed")
 
     async def _set_closed(
@@ -678,7 +533,7 @@ class ModerationCog(
         )
         if not added:
             raise UserFacingError(f"||{discord.utils.escape_markdown(entry)}|| is already listed.")
-        await self.reload_rules()
+        await self.rulebook.reload()
         await interaction.response.send_message(
             f"Added ||{discord.utils.escape_markdown(entry)}|| to {list_name}.", ephemeral=True
         )
@@ -701,7 +556,7 @@ class ModerationCog(
                 f"||{discord.utils.escape_markdown(value)}|| is not on {list_name} (entries from "
                 "the operator's settings are changed there)."
             )
-        await self.reload_rules()
+        await self.rulebook.reload()
         await interaction.response.send_message(
             f"Removed ||{discord.utils.escape_markdown(entry)}|| from {list_name}.", ephemeral=True
         )
@@ -734,7 +589,7 @@ class ModerationCog(
             moderator_id=interaction.user.id,
             now=self.bot.clock(),
         )
-        await self.reload_rules()
+        await self.rulebook.reload()
         await interaction.response.send_message(
             f"`{limit}` is now {describe_limit(limit, parsed)}.", ephemeral=True
         )
@@ -748,14 +603,14 @@ class ModerationCog(
         action: CaseAction,
         reason: str,
     ) -> None:
-        self.require_moderator(interaction)
+        self.desk.require_moderator(interaction)
         comment = await comment_by_message(self.bot.store, message.id)
         if comment is None:
             raise UserFacingError(
                 "That message is not a member's comment on a post (only replies in post "
                 "threads are)."
             )
-        case = await self.decide(interaction, comment.id, action, reason)
+        case = await self.desk.decide(interaction, comment.id, action, reason)
         await self._done(
             interaction, case, f"Comment #{comment.id}: {ACTION_TITLES[action].lower()}"
         )
@@ -780,7 +635,7 @@ class ModerationCog(
     async def history_menu(
         self, interaction: discord.Interaction[Threadbridge], member: discord.User
     ) -> None:
-        self.require_moderator(interaction)
+        self.desk.require_moderator(interaction)
         comments, counts = await comments_of_user(self.bot.store, member.id, limit=8)
         cases, total_cases = await list_cases(
             self.bot.store, self.guild_id, target_user_id=member.id, limit=5
@@ -805,11 +660,14 @@ class ModerationCog(
         if comments:
             embed.add_field(
                 name="Latest comments",
-                value="\n".join(_comment_line(c, self.guild_id) for c in comments)[:1024],
+                value="\n".join(comment_line(c, self.guild_id) for c in comments)[:1024],
                 inline=False,
             )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
 async def setup(bot: Threadbridge) -> None:
-    await bot.add_cog(ModerationCog(bot))
+    services = bot.services
+    await bot.add_cog(
+        ModerationCog(bot, services.rulebook, services.enforcer, services.desk)
+    )

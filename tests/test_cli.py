@@ -11,6 +11,7 @@ import pytest
 from bot.cli import application_id_from_token
 from bot.permissions import BOT_PERMISSIONS
 from bot.settings import Settings
+from bot.store.mirrors import get_mirror
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.very-secret-signature-value"
 
@@ -269,13 +270,12 @@ async def test_sync_and_export_commands(start_bot, bot_settings, emulator, commu
     import json
 
     from bot.mirror.sources.wxr import parse_wxr
-    from bot.store.mirrors import get_mirror
     from bot.store.posts import save_source_post
 
     (source,) = parse_wxr(SEED_EXPORT.read_bytes())
     async with start_bot(extensions=("cogs.admin", "cogs.mirror")) as bot:
         saved = await save_source_post(bot.store, source)
-        await bot.get_cog("mirror").mirroring.run_once()
+        await bot.services.mirroring.run_once()
         thread_id = (await get_mirror(bot.store, saved.post.id)).thread_id
     alice, bob = [m for m in community.member_ids if m != community.moderator_id][:2]
     question = emulator.send_message(thread_id, alice, "Where can I watch it?")
@@ -311,6 +311,67 @@ async def test_sync_and_export_commands(start_bot, bot_settings, emulator, commu
 
     status, _, stderr = await run_cli("export", "--post", "999", env=env, cwd=tmp_path)
     assert status == 1 and "there is no post 999" in stderr
+
+
+async def test_sync_command_judges_what_it_catches_up_by_the_rules_in_force(
+    start_bot, bot_settings, emulator, community, tmp_path
+):
+    """Replies written while the bot is down and caught up by `threadbridge sync` are judged
+    by the same rules as live ones: the operator's (settings) and the moderators' (store). The
+    cases they open are settled in Discord by the bot when it next runs."""
+    from bot.clock import utcnow
+    from bot.store.cases import list_cases
+    from bot.store.comment_refs import comment_by_message
+    from bot.store.models import CaseAction, CommentStatus
+    from bot.store.posts import NewPost, add_post
+    from bot.store.rules import add_rule_entry
+    from tests.comments.test_live import eventually
+
+    async with start_bot() as bot:
+        post, _ = await add_post(bot.store, NewPost("site", "p1", "Weekly notes"))
+        await bot.services.mirroring.run_once()
+        thread_id = (await get_mirror(bot.store, post.id)).thread_id
+        await add_rule_entry(
+            bot.store,
+            community.guild_id,
+            "disallowed_words",
+            "grift",
+            moderator_id=community.moderator_id,
+            now=utcnow(),
+        )
+    alice, bob = [m for m in community.member_ids if m != community.moderator_id][:2]
+    scam = emulator.send_message(thread_id, alice, "Cheap tickets, total scam inside")
+    grift = emulator.send_message(thread_id, bob, "a grift, plainly")
+    fine = emulator.send_message(thread_id, bob, "See you there!")
+    env = {**emulator_env(emulator, community, bot_settings.database_path)}
+    env["RULES_DISALLOWED_WORDS"] = "scam"
+
+    status, stdout, stderr = await run_cli("sync", "--post", str(post.id), env=env, cwd=tmp_path)
+    assert status == 0, stderr
+    assert "3 new comment(s)" in stdout
+
+    settings = bot_settings.model_copy(update={"rules_disallowed_words": ("scam",)})
+    async with start_bot(settings) as bot:
+        removed = [await comment_by_message(bot.store, m.id) for m in (scam, grift)]
+        assert [c.status for c in removed] == [CommentStatus.REMOVED] * 2
+        assert (await comment_by_message(bot.store, fine.id)).status is CommentStatus.VISIBLE
+        cases, total = await list_cases(bot.store, community.guild_id)
+        assert total == 2
+        assert {(c.action, c.comment_id) for c in cases} == {
+            (CaseAction.REMOVE, removed[0].id),
+            (CaseAction.REMOVE, removed[1].id),
+        }
+        assert {c.rule for c in cases} == {"disallowed_word"}
+        # The bot settles the cases the command opened: both messages are deleted in Discord.
+
+        async def deleted() -> bool:
+            return all(
+                (m := emulator.state.messages.get(message.id)) is None or m.deleted
+                for message in (scam, grift)
+            )
+
+        assert await eventually(deleted)
+        assert not emulator.state.messages[fine.id].deleted
 
 
 def test_digest_command_text_and_json(tmp_path):

@@ -11,12 +11,12 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 
+from bot.comments.apply import BatchResult, apply_batch
 from bot.comments.events import Created, SyncEvent, SyncPolicy
 from bot.log import get_logger
 from bot.store import Store
-from bot.store.sync import BatchResult, apply_batch
 
-log = get_logger("threadbridge.ingest")
+log = get_logger("threadbridge.comments.writer")
 
 # Under a backlog, batches of 1,000 halve the writer's hops to its thread (and the GIL hand-offs
 # with the event loop) against 500: ingest ran 15-20% faster; a batch still commits in ~40 ms.
@@ -30,7 +30,7 @@ MAX_LIVE_BACKLOG = 100_000
 _Item = tuple[SyncEvent, "asyncio.Future[BatchResult] | None", bool]
 
 
-class SyncWriter:
+class CommentWriter:
     """Applies queued sync events in batches; `apply()` waits for its events to be committed."""
 
     def __init__(
@@ -41,6 +41,7 @@ class SyncWriter:
         max_batch: int = MAX_BATCH,
         gather_seconds: float = GATHER_SECONDS,
         max_live_backlog: int = MAX_LIVE_BACKLOG,
+        on_cases: Callable[[tuple[int, ...]], None] | None = None,
     ) -> None:
         self.store = store
         self._policy = policy
@@ -53,8 +54,8 @@ class SyncWriter:
         self.live_backlog = 0  # live replies queued and not yet committed
         self._room = asyncio.Event()  # set while at most half the live backlog is used
         self._room.set()
-        # Told the ids of the cases the rules opened in each committed batch (moderation cog).
-        self.on_cases: Callable[[tuple[int, ...]], None] | None = None
+        # Told the ids of the cases the rules opened in each committed batch (the enforcer).
+        self._on_cases = on_cases
 
     def start(self) -> None:
         if self._task is None:
@@ -124,8 +125,8 @@ class SyncWriter:
                     break
             try:
                 result = await self._commit([event for event, _, _ in batch])
-                if result.cases and self.on_cases is not None:
-                    self.on_cases(result.cases)
+                if result.cases and self._on_cases is not None:
+                    self._on_cases(result.cases)
                 for _, waiter, _ in batch:
                     if waiter is not None and not waiter.done():
                         waiter.set_result(result)

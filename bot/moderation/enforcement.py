@@ -20,12 +20,8 @@ from bot.mirror.mirroring import DISCORD_FAILURES, describe_failure, jump_url
 from bot.mirror.render import escape_title, neutralise_mentions, one_line
 from bot.moderation.durations import format_duration
 from bot.moderation.views import review_view
-from bot.store.mirrors import get_mirror
-from bot.store.models import Case, CaseAction, CommentStatus
-from bot.store.moderation import (
-    CommentRef,
+from bot.store.cases import (
     get_case_by_id,
-    get_comment_ref,
     mark_enforced,
     messages_of_case,
     owed_cases,
@@ -33,6 +29,9 @@ from bot.store.moderation import (
     review_posts_of,
     set_modlog_message,
 )
+from bot.store.comment_refs import CommentRef, get_comment_ref
+from bot.store.mirrors import get_mirror
+from bot.store.models import Case, CaseAction, CommentStatus
 from bot.store.posts import get_post
 
 if TYPE_CHECKING:

@@ -1,14 +1,19 @@
-"""The rule set in force: the operator's defaults (settings) with what moderators changed
-(`/mod rules`, kept in the store) laid over them."""
+"""The rules in force: the operator's defaults (settings) with what moderators changed
+(`/mod rules`, kept in the store) laid over them, and who moderates (never judged)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+import discord
+
+from bot.comments.events import RulesInForce
 from bot.moderation.rules import RuleError, RuleSet, compile_pattern, validate_word
 from bot.settings import Settings
+from bot.store import Store
+from bot.store.rules import load_rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,3 +144,31 @@ def _valid_words(
         except RuleError:
             continue
     return words
+
+
+class Rulebook:
+    """The guild's rules in force, read from the store at start and again whenever moderators
+    change them. The bot and `threadbridge sync` judge comments by the same one."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        assert settings.guild_id is not None
+        self.store = store
+        self.settings = settings
+        self.guild_id = settings.guild_id
+        self.rule_set: RuleSet | None = None  # None until loaded
+
+    async def reload(self) -> RuleSet:
+        stored = await load_rules(self.store, self.guild_id)
+        self.rule_set = build_rule_set(self.settings, stored.lists, stored.limits)
+        return self.rule_set
+
+    def in_force(self, roles: Iterable[discord.Role]) -> RulesInForce | None:
+        """What the comment writer judges by, given the server's roles as they stand now:
+        holders of a moderator role, or of a role with Manage Messages or admin, moderate."""
+        if self.rule_set is None:
+            return None
+        moderating = set(self.settings.moderator_role_ids)
+        for role in roles:
+            if role.permissions.manage_messages or role.permissions.administrator:
+                moderating.add(role.id)
+        return RulesInForce(self.guild_id, self.rule_set, frozenset(moderating))

@@ -2,40 +2,28 @@
 
 They are dynamic items: the comment and the page travel in the custom id, so a button keeps
 working after a restart, on any message that carries it. What a click does lives in the
-moderation cog (`ReviewDesk`); these classes only parse and route.
+review desk (bot.moderation.desk), which the bot's services hold; these classes only parse
+and route.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 if TYPE_CHECKING:
     from bot.client import Threadbridge
+    from bot.moderation.desk import ReviewDesk
 
 # Four comments a page: each takes a row of two buttons, and the fifth row pages.
 QUEUE_PAGE_SIZE = 4
 
 
-class ReviewDesk(Protocol):
-    async def review_clicked(
-        self,
-        interaction: discord.Interaction[Threadbridge],
-        action: str,
-        comment_id: int,
-        page: int | None,
-    ) -> None: ...
-
-    async def queue_page_clicked(
-        self, interaction: discord.Interaction[Threadbridge], page: int
-    ) -> None: ...
-
-
-def _desk(interaction: discord.Interaction[Any]) -> ReviewDesk | None:
-    cog: Any = interaction.client.get_cog("moderation")
-    return cog
+def _desk(interaction: discord.Interaction[Any]) -> ReviewDesk:
+    bot: Threadbridge = interaction.client
+    return bot.services.desk
 
 
 class ReviewButton(
@@ -71,8 +59,7 @@ class ReviewButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         desk = _desk(interaction)
-        if desk is not None:
-            await desk.review_clicked(interaction, self.action, self.comment_id, self.page)
+        await desk.review_clicked(interaction, self.action, self.comment_id, self.page)
 
 
 class QueuePageButton(
@@ -99,9 +86,7 @@ class QueuePageButton(
         return cls(int(match["page"]), label or "")
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        desk = _desk(interaction)
-        if desk is not None:
-            await desk.queue_page_clicked(interaction, self.page)
+        await _desk(interaction).queue_page_clicked(interaction, self.page)
 
 
 def review_view(comment_id: int) -> discord.ui.View:

@@ -328,7 +328,7 @@ async def test_sigkill_cycles_lose_nothing_and_duplicate_nothing(
             hostile_post(external_id="evil-2", url="https://evil.example/post-2"),
         ]
         post_ids = [(await save_source_post(bot.store, s)).post.id for s in sources]
-        result = await bot.get_cog("mirror").mirroring.run_once()
+        result = await bot.services.mirroring.run_once()
         assert result.failed == {}
         threads = [(await get_mirror(bot.store, p)).thread_id for p in post_ids]
     assert all(threads)

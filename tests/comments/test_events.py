@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from bot.comments.events import (
     DISCORD_EPOCH_MS,
+    Attachment,
     Created,
-    IncomingAttachment,
     IncomingMessage,
     SyncPolicy,
     decide,
@@ -24,7 +24,7 @@ from bot.comments.events import (
 BOT_ID = 1
 WEBHOOK_ID = 77
 POLICY = SyncPolicy(own_user_id=BOT_ID, own_webhook_ids=frozenset({WEBHOOK_ID}))
-PICTURE = IncomingAttachment("https://cdn.example/a.png", "a.png", 1234, "image/png")
+PICTURE = Attachment("https://cdn.example/a.png", "a.png", 1234, "image/png")
 
 MESSAGE = IncomingMessage(
     message_id=175928847299117063,

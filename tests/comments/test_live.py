@@ -7,9 +7,9 @@ import pytest
 
 from bot.comments.catchup import CLOCK_MARGIN
 from bot.store.comments import list_comments, list_revisions
+from bot.store.export import export_posts
 from bot.store.mirrors import get_mirror
 from bot.store.posts import get_post, save_source_post
-from bot.store.sync import export_posts
 from tests.mirror.test_mirroring import hostile_post, seed_post
 
 ALL = ("cogs.admin", "cogs.mirror", "cogs.comments")
@@ -38,7 +38,7 @@ def members(community):
 
 async def mirrored(bot, source):
     saved = await save_source_post(bot.store, source)
-    await bot.get_cog("mirror").mirroring.run_once()
+    await bot.services.mirroring.run_once()
     mirror = await get_mirror(bot.store, saved.post.id)
     return saved.post.id, mirror.thread_id
 
@@ -264,7 +264,7 @@ async def test_replies_the_writer_has_no_room_for_are_read_from_history(
 ):
     async with start_bot(extensions=ALL) as bot:
         post_id, thread_id = await mirrored(bot, hostile_post())
-        cog = bot.get_cog("sync")
+        cog = bot.get_cog("comments")
         assert await cog.catch_up(thread_id)  # from now on its live replies move the cursor
         cog.writer.max_live_backlog = 5
         written = []
@@ -296,7 +296,7 @@ async def test_replies_stored_live_are_not_taken_for_deleted_by_a_later_catch_up
 ):
     async with start_bot(extensions=ALL) as bot:
         post_id, thread_id = await mirrored(bot, hostile_post())
-        cog = bot.get_cog("sync")
+        cog = bot.get_cog("comments")
         assert await cog.catch_up(thread_id)
         live = [emulator.send_message(thread_id, members[0], f"live {n}") for n in range(3)]
         await eventually(

@@ -3,13 +3,13 @@
 import asyncio
 from datetime import UTC, datetime
 
+from bot.comments.apply import BatchResult
 from bot.comments.events import Created, Edited, IncomingMessage, SyncPolicy, snowflake_time
-from bot.comments.writer import SyncWriter, merge_results
+from bot.comments.writer import CommentWriter, merge_results
 from bot.store.comments import list_comments
 from bot.store.mirrors import record_mirror
 from bot.store.models import MirrorState
 from bot.store.posts import NewPost, add_post
-from bot.store.sync import BatchResult
 
 THREAD = 4242
 POLICY = SyncPolicy(own_user_id=1)
@@ -39,7 +39,7 @@ async def mirrored_post(store):
 
 async def test_live_events_are_committed_in_order_in_few_batches(store):
     post_id = await mirrored_post(store)
-    writer = SyncWriter(store, lambda: POLICY)
+    writer = CommentWriter(store, lambda: POLICY)
     writer.start()
     try:
         for n in range(300):
@@ -55,7 +55,7 @@ async def test_live_events_are_committed_in_order_in_few_batches(store):
 
 async def test_apply_waits_for_its_own_batch(store):
     await mirrored_post(store)
-    writer = SyncWriter(store, lambda: POLICY)
+    writer = CommentWriter(store, lambda: POLICY)
     writer.start()
     try:
         first, second = await asyncio.gather(
@@ -69,7 +69,7 @@ async def test_apply_waits_for_its_own_batch(store):
 
 async def test_one_bad_event_does_not_take_its_batch_down(store):
     post_id = await mirrored_post(store)
-    writer = SyncWriter(store, lambda: POLICY)
+    writer = CommentWriter(store, lambda: POLICY)
     writer.start()
     # Text SQLite cannot encode (bot.comments.payloads cleans it; this event skipped that).
     bad = Created(message(9, "broken \ud800 text"))
@@ -93,7 +93,7 @@ def test_merge_results_adds_counts_and_reasons():
 
 async def test_a_full_live_backlog_turns_replies_away_until_it_has_room(store):
     await mirrored_post(store)
-    writer = SyncWriter(store, lambda: POLICY, max_live_backlog=4)
+    writer = CommentWriter(store, lambda: POLICY, max_live_backlog=4)
     accepted = [writer.submit_reply(Created(message(n))) for n in range(6)]
     assert accepted == [True] * 4 + [False] * 2
     assert writer.live_backlog == 4

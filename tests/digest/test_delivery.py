@@ -9,9 +9,9 @@ import pytest
 from bot.clock import to_db
 from bot.digest.content import CHART_FILENAME, QUIET_WEEK, last_complete_period
 from bot.digest.delivery import last_due_time, schedule_trigger
-from bot.mirror.sources.models import SourceComment
 from bot.store.digest import get_digest
 from bot.store.meta import set_meta
+from bot.store.models import SourceComment
 from bot.store.posts import save_source_post
 from tests.mirror.test_mirroring import hostile_post
 

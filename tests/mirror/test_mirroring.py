@@ -9,11 +9,10 @@ import pytest
 
 from bot.clock import utcnow
 from bot.mirror.render import find_post_marker, thread_name, webhook_username
-from bot.mirror.sources.models import SourceComment, SourcePost
 from bot.mirror.sources.wxr import parse_wxr
 from bot.store.comments import list_comments, set_comment_status
 from bot.store.mirrors import get_mirror
-from bot.store.models import CommentStatus, MirrorState
+from bot.store.models import CommentStatus, MirrorState, SourceComment, SourcePost
 from bot.store.posts import save_source_post
 from bot.store.web_comments import comment_message_ids
 
@@ -61,7 +60,7 @@ def text_settings(bot_settings, community):
 
 
 async def mirror_now(bot, **kwargs):
-    return await bot.get_cog("mirror").mirroring.run_once(**kwargs)
+    return await bot.services.mirroring.run_once(**kwargs)
 
 
 def webhook_messages(emulator, thread_id):

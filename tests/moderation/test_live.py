@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.moderation.enforcement import HELD_MARKER
+from bot.store.cases import get_case, list_cases
+from bot.store.comment_refs import comment_by_message
 from bot.store.models import CaseAction, CommentStatus
-from bot.store.moderation import comment_by_message, get_case, list_cases
 from bot.store.posts import get_post
 from tests.comments.test_live import eventually, mirrored
 from tests.mirror.test_mirroring import hostile_post
@@ -42,7 +43,7 @@ def gone(emulator, message_id):
 
 async def settled(bot):
     """Every case opened so far has had its Discord side done and its mod-log post."""
-    await bot.get_cog("moderation").enforcer.wait_idle()
+    await bot.services.enforcer.wait_idle()
 
 
 async def judged(bot, message_id):
@@ -604,7 +605,7 @@ async def test_a_failed_modlog_post_is_retried_and_the_case_kept(
         (case,), _ = await list_cases(bot.store, community.guild_id)
         assert case.enforced_at is not None and case.modlog_message_id is None
         emulator.faults.clear()
-        await bot.get_cog("moderation").enforcer.submit_owed()
+        await bot.services.enforcer.submit_owed()
         await settled(bot)
         (case,), _ = await list_cases(bot.store, community.guild_id)
         assert case.modlog_message_id is not None
