@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.emulator import Community, Emulator, EmulatorConfig
+from discord_emulator import Community, Emulator, EmulatorConfig
 
 FIXED_TOKEN = "emulator-test-token"
 
@@ -105,12 +105,12 @@ async def run_client(
 def _env_validator() -> Any:
     if os.environ.get("THREADBRIDGE_EMULATOR_SPEC") != "1":
         return None
-    from bot.emulator.spec import SpecValidator, find_spec
+    from discord_emulator.spec import SpecValidator, find_spec
 
     path = find_spec()
     if path is None:
         return None
-    import bot.emulator.spec as spec_module
+    import discord_emulator.spec as spec_module
 
     loader = getattr(spec_module, "load_cached", SpecValidator.load)
     return loader(path)

@@ -396,7 +396,7 @@ async def test_mirror_status_lists_failures_for_admins(
 async def test_mirroring_traffic_conforms_to_discords_openapi_spec(
     start_bot, forum_settings, forum, emulator
 ):
-    from bot.emulator.spec import find_spec, load_cached
+    from discord_emulator.spec import find_spec, load_cached
 
     spec = find_spec()
     if spec is None:

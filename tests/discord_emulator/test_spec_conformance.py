@@ -8,10 +8,10 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.emulator import Emulator, EmulatorConfig
+from discord_emulator import Emulator, EmulatorConfig
 from tests.emulator_fixtures import FIXED_TOKEN, point_discord_at, run_client
 
-spec_module = pytest.importorskip("bot.emulator.spec")
+spec_module = pytest.importorskip("discord_emulator.spec")
 SPEC_PATH = spec_module.find_spec()
 
 pytestmark = [

@@ -1,4 +1,4 @@
-"""Tests for bot.emulator.spec: Discord API traffic checked against Discord's OpenAPI spec."""
+"""Tests for discord_emulator.spec: Discord API traffic checked against Discord's OpenAPI spec."""
 
 import copy
 import string
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.emulator.spec import ENV_VAR, MAX_PROBLEMS, SpecValidator, find_spec, load_cached
+from discord_emulator.spec import ENV_VAR, MAX_PROBLEMS, SpecValidator, find_spec, load_cached
 
 SPEC_PATH = find_spec()
 if SPEC_PATH is None:
