@@ -11,14 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from discord_emulator.spec import ENV_VAR, MAX_PROBLEMS, SpecValidator, find_spec, load_cached
+from tests.shared_files import shared_file
 
-SPEC_PATH = find_spec()
-if SPEC_PATH is None:
-    pytest.skip(
-        "Discord OpenAPI spec not found: set THREADBRIDGE_DISCORD_SPEC or clone the repo "
-        "with shared/discord/api-spec/openapi.json beside it",
-        allow_module_level=True,
-    )
+SPEC_PATH = shared_file("discord", "api-spec", "openapi.json", override=ENV_VAR)
 
 pytestmark = pytest.mark.spec
 
