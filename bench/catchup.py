@@ -47,7 +47,6 @@ from harness import running_bot  # noqa: E402 - bench/harness.py, beside this sc
 from posts import make_post  # noqa: E402 - bench/posts.py, beside this script
 
 from bot.comments.catchup import PAGE  # noqa: E402
-from bot.emulator import Emulator, EmulatorConfig  # noqa: E402
 from bot.log import configure_logging  # noqa: E402
 from bot.mirror.mirroring import Mirroring  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -55,6 +54,7 @@ from bot.store import Store  # noqa: E402
 from bot.store.mirrors import count_mirrors_by_state, list_mirrors  # noqa: E402
 from bot.store.models import MirrorState  # noqa: E402
 from bot.store.posts import save_source_post  # noqa: E402
+from discord_emulator import Emulator, EmulatorConfig  # noqa: E402
 
 GOAL_FACTOR = 1.2
 REPLY_TEXT = "Catching up on this thread: here is what I think about the post. "

@@ -3,7 +3,7 @@
     .venv/bin/python bench/emulator.py [-n 20000]
 
 Runs four measurements: emulator in the same process as the client (plain JSON, zlib-stream)
-and emulator in a separate `python -m bot.emulator serve` process driven over /_emulator
+and emulator in a separate `python -m discord_emulator serve` process driven over /_emulator
 (plain JSON, zlib-stream), which lets emulator and client use one core each.
 """
 
@@ -25,7 +25,7 @@ import yarl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.emulator import Emulator, EmulatorConfig  # noqa: E402
+from discord_emulator import Emulator, EmulatorConfig  # noqa: E402
 
 
 class Counter(discord.Client):
@@ -95,7 +95,7 @@ async def in_process(n: int, zlib_stream: bool) -> None:
 
 
 async def separate_process(n: int, zlib_stream: bool) -> None:
-    args = [sys.executable, "-m", "bot.emulator", "serve", "--port", "0"]
+    args = [sys.executable, "-m", "discord_emulator", "serve", "--port", "0"]
     if zlib_stream:
         args.append("--zlib-stream")
     proc = await asyncio.create_subprocess_exec(

@@ -46,14 +46,14 @@ from harness import running_bot  # noqa: E402 - bench/harness.py, beside this sc
 from bot.client import bot_intents  # noqa: E402
 from bot.comments.events import Created  # noqa: E402
 from bot.discord_helpers import point_discord_at  # noqa: E402
-from bot.emulator import Emulator, EmulatorConfig  # noqa: E402
-from bot.emulator.serving import serve_until_signalled  # noqa: E402
 from bot.log import configure_logging  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store.mirrors import record_mirror  # noqa: E402
 from bot.store.models import MirrorState  # noqa: E402
 from bot.store.posts import NewPost, add_post  # noqa: E402
+from discord_emulator import Emulator, EmulatorConfig  # noqa: E402
+from discord_emulator.serving import serve_until_signalled  # noqa: E402
 
 # --moderation: listed words none of the replies contain, so every reply is judged in full and
 # stored visible (what most comments are).

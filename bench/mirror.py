@@ -10,21 +10,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from harness import running_bot  # bench/: scripts run with their folder on the path
-from posts import make_post
+# The emulator is not installed with threadbridge: it is imported from the repository root.
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from bot.emulator import Emulator, EmulatorConfig
-from bot.log import configure_logging
-from bot.mirror.mirroring import Mirroring
-from bot.settings import Settings
-from bot.store import Store
-from bot.store.mirrors import count_mirrors_by_state
-from bot.store.models import MirrorState
-from bot.store.posts import save_source_post
+from harness import running_bot  # noqa: E402 - bench/: scripts run with their folder on the path
+from posts import make_post  # noqa: E402 - bench/posts.py, beside this script
+
+from bot.log import configure_logging  # noqa: E402
+from bot.mirror.mirroring import Mirroring  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.store import Store  # noqa: E402
+from bot.store.mirrors import count_mirrors_by_state  # noqa: E402
+from bot.store.models import MirrorState  # noqa: E402
+from bot.store.posts import save_source_post  # noqa: E402
+from discord_emulator import Emulator, EmulatorConfig  # noqa: E402
 
 
 async def run(posts: int) -> None:

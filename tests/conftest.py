@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bot.client import Threadbridge
-from bot.emulator import Community, Emulator
 from bot.settings import Settings
 from bot.store import Store
+from discord_emulator import Community, Emulator
 
 pytest_plugins = ["tests.emulator_fixtures", "tests.site_server"]
 

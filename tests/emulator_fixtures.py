@@ -10,7 +10,8 @@ Usage in a test:
 Mark a test with `@pytest.mark.emulator_config(message_limit=2, ...)` to pass EmulatorConfig
 fields (rate limits are off unless the marker sets `rate_limits=True`).
 With THREADBRIDGE_EMULATOR_SPEC=1 every emulator runs in spec mode (problems are recorded in
-`emulator.journal.spec_problems`, not asserted).
+`emulator.journal.spec_problems`, not asserted); without the spec such a test is skipped, or
+failed under CI=true (tests/shared_files.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.emulator import Community, Emulator, EmulatorConfig
+from discord_emulator import Community, Emulator, EmulatorConfig
+from tests.shared_files import shared_file
 
 FIXED_TOKEN = "emulator-test-token"
 
@@ -105,12 +107,10 @@ async def run_client(
 def _env_validator() -> Any:
     if os.environ.get("THREADBRIDGE_EMULATOR_SPEC") != "1":
         return None
-    from bot.emulator.spec import SpecValidator, find_spec
+    from discord_emulator.spec import ENV_VAR, SpecValidator
 
-    path = find_spec()
-    if path is None:
-        return None
-    import bot.emulator.spec as spec_module
+    path = shared_file("discord", "api-spec", "openapi.json", override=ENV_VAR)
+    import discord_emulator.spec as spec_module
 
     loader = getattr(spec_module, "load_cached", SpecValidator.load)
     return loader(path)

@@ -184,7 +184,7 @@ async def test_check_config_online_passes_on_a_good_setup(emulator, community, t
 
 
 async def test_check_config_online_lists_what_to_fix(emulator, community, tmp_path):
-    from bot.emulator import Perm
+    from discord_emulator import Perm
 
     emulator.bot.application.flags = 0
     emulator.modify_channel(

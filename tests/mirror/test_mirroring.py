@@ -15,6 +15,7 @@ from bot.store.mirrors import get_mirror
 from bot.store.models import CommentStatus, MirrorState, SourceComment, SourcePost
 from bot.store.posts import save_source_post
 from bot.store.web_comments import comment_message_ids
+from tests.shared_files import shared_file
 
 SEED_EXPORT = Path(__file__).parent / "sources" / "data" / "seed_export.xml"
 MIRROR_EXTENSIONS = ("cogs.admin", "cogs.mirror")
@@ -395,11 +396,9 @@ async def test_mirror_status_lists_failures_for_admins(
 async def test_mirroring_traffic_conforms_to_discords_openapi_spec(
     start_bot, forum_settings, forum, emulator
 ):
-    from bot.emulator.spec import find_spec, load_cached
+    from discord_emulator.spec import ENV_VAR, load_cached
 
-    spec = find_spec()
-    if spec is None:
-        pytest.skip("Discord's OpenAPI spec (../shared/discord/api-spec) is not beside the project")
+    spec = shared_file("discord", "api-spec", "openapi.json", override=ENV_VAR)
     emulator.validator = load_cached(spec)
     async with start_bot(forum_settings, extensions=MIRROR_EXTENSIONS) as bot:
         await save_source_post(bot.store, seed_post())

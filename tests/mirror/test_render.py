@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -26,8 +25,7 @@ from bot.mirror.render import (
     webhook_username,
 )
 from bot.store.models import Post
-
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_26248444a442803c.txt"
+from tests.shared_files import shared_file
 
 # The patterns Discord pings on.
 PING_PATTERNS = [re.compile(r"@(everyone|here)"), re.compile(r"<@!?\d+>"), re.compile(r"<@&\d+>")]
@@ -61,9 +59,7 @@ def make_post(**overrides: object) -> Post:
 
 @pytest.fixture(scope="module")
 def seed() -> str:
-    if not SEED.exists():
-        pytest.skip(f"seed post not found at {SEED} (it lives in ../shared/seed/)")
-    return SEED.read_text(encoding="utf-8")
+    return shared_file("seed", "000_26248444a442803c.txt").read_text(encoding="utf-8")
 
 
 def paragraphs_html(lines: list[str]) -> str:

@@ -1,7 +1,6 @@
 # ruff: noqa: RUF001, RUF003
 import dataclasses
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -25,9 +24,9 @@ from bot.moderation.rules import (
     validate_word,
 )
 from bot.moderation.text import collapse_spacing, normalise, strip_invisible, words
+from tests.shared_files import shared_file
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed"
 
 
 def facts(text="hello there", **overrides):
@@ -120,14 +119,14 @@ def test_seed_corpus_is_not_flagged():
         max_links=None,
         flood_count=None,
     )
+    seed = shared_file("seed")
     paragraphs = [
         p
-        for path in sorted(SEED.glob("*.txt"))
+        for path in sorted(seed.glob("*.txt"))
         for p in path.read_text(encoding="utf-8").split("\n")
         if p.strip()
     ]
-    if not paragraphs:
-        pytest.skip("no seed corpus")
+    assert paragraphs, f"no seed text (*.txt) in {seed}"
     flagged = [p for p in paragraphs if judge(facts(p), rules).outcome is not Outcome.ALLOW]
     assert flagged == []
 

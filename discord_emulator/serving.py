@@ -1,4 +1,4 @@
-"""Serving the emulator to another process: `python -m bot.emulator serve` and the benches."""
+"""Serving the emulator to another process: `python -m discord_emulator serve` and the benches."""
 
 from __future__ import annotations
 

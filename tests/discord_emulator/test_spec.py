@@ -1,4 +1,4 @@
-"""Tests for bot.emulator.spec: Discord API traffic checked against Discord's OpenAPI spec."""
+"""Tests for discord_emulator.spec: Discord API traffic checked against Discord's OpenAPI spec."""
 
 import copy
 import string
@@ -10,15 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.emulator.spec import ENV_VAR, MAX_PROBLEMS, SpecValidator, find_spec, load_cached
+from discord_emulator.spec import ENV_VAR, MAX_PROBLEMS, SpecValidator, find_spec, load_cached
+from tests.shared_files import shared_file
 
-SPEC_PATH = find_spec()
-if SPEC_PATH is None:
-    pytest.skip(
-        "Discord OpenAPI spec not found: set THREADBRIDGE_DISCORD_SPEC or clone the repo "
-        "with shared/discord/api-spec/openapi.json beside it",
-        allow_module_level=True,
-    )
+SPEC_PATH = shared_file("discord", "api-spec", "openapi.json", override=ENV_VAR)
 
 pytestmark = pytest.mark.spec
 

@@ -1,4 +1,4 @@
-"""The ready-made community `python -m bot.emulator serve` and the test fixtures start with."""
+"""The ready-made community `python -m discord_emulator serve` and the test fixtures start with."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The /_emulator HTTP driver and the `python -m bot.emulator serve` subprocess."""
+"""The /_emulator HTTP driver and the `python -m discord_emulator serve` subprocess."""
 
 import asyncio
 import os
@@ -77,7 +77,7 @@ async def test_http_driver_endpoints(emulator, community, connect_client):
 async def test_serve_subprocess(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.emulator", "serve", "--port", "0", cwd=ROOT, env=env,
+        sys.executable, "-m", "discord_emulator", "serve", "--port", "0", cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:

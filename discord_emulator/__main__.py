@@ -1,4 +1,4 @@
-"""`python -m bot.emulator serve`: run the emulator standalone with a ready community."""
+"""`python -m discord_emulator serve`: run the emulator standalone with a ready community."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ async def serve(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.emulator")
+    parser = argparse.ArgumentParser(prog="python -m discord_emulator")
     commands = parser.add_subparsers(dest="command", required=True)
     serve_cmd = commands.add_parser("serve", help="run a local Discord emulator")
     serve_cmd.add_argument("--host", default="127.0.0.1")

@@ -1,6 +1,9 @@
 """A local stand-in for Discord's REST API and gateway that the real discord.py client talks to.
 
-Depends only on the standard library, aiohttp and yarl.
+A development tool, not part of threadbridge's installed package: the tests and benches import
+it from the repository root, and `python -m discord_emulator serve` (run from the repository
+root) serves it to a bot in another process. Depends only on the standard library, aiohttp and
+yarl (spec mode also needs jsonschema and referencing, which come with the test tools).
 
     emu = Emulator(EmulatorConfig(rate_limits=False))
     await emu.start()                       # 127.0.0.1, free port

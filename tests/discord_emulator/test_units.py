@@ -4,10 +4,10 @@ import time
 
 import pytest
 
-from bot.emulator import Emulator, EmulatorConfig, Perm, SnowflakeGenerator, snowflake_time
-from bot.emulator.errors import ApiError
-from bot.emulator.ratelimit import Bucket
-from bot.emulator.validation import check_message_body
+from discord_emulator import Emulator, EmulatorConfig, Perm, SnowflakeGenerator, snowflake_time
+from discord_emulator.errors import ApiError
+from discord_emulator.ratelimit import Bucket
+from discord_emulator.validation import check_message_body
 
 
 def test_snowflakes_are_time_ordered_and_unique():

@@ -8,23 +8,20 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.emulator import Emulator, EmulatorConfig
+from discord_emulator import Emulator, EmulatorConfig
 from tests.emulator_fixtures import FIXED_TOKEN, point_discord_at, run_client
+from tests.shared_files import shared_file
 
-spec_module = pytest.importorskip("bot.emulator.spec")
-SPEC_PATH = spec_module.find_spec()
+spec_module = pytest.importorskip("discord_emulator.spec")
 
-pytestmark = [
-    pytest.mark.spec,
-    pytest.mark.skipif(SPEC_PATH is None, reason="Discord OpenAPI spec (openapi.json) not found; "
-                       "set THREADBRIDGE_DISCORD_SPEC"),
-]
+pytestmark = pytest.mark.spec
 
 
 @pytest.fixture(scope="module")
 def validator():
+    path = shared_file("discord", "api-spec", "openapi.json", override=spec_module.ENV_VAR)
     loader = getattr(spec_module, "load_cached", spec_module.SpecValidator.load)
-    return loader(SPEC_PATH)
+    return loader(path)
 
 
 async def test_bare_client_scenario_conforms_to_spec(validator):

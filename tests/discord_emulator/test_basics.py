@@ -5,7 +5,7 @@ import asyncio
 import discord
 import pytest
 
-from bot.emulator import snowflake_time
+from discord_emulator import snowflake_time
 
 
 async def test_login_and_ready_sees_guild(emulator, community, connect_client):
