@@ -17,7 +17,7 @@ async def running_bot(
 ) -> AsyncIterator[Threadbridge]:
     """A logged-in, ready bot with only `extensions` loaded (no command sync); closed on exit."""
     bot = Threadbridge(settings=settings, store=store, extensions=extensions,
-                       guild_ready_timeout=0.05, sync_on_start=False)
+                       guild_ready_timeout=0.05, register_commands_on_start=False)
     await bot.login(settings.token)
     task = asyncio.create_task(bot.connect(), name="threadbridge")
     try:

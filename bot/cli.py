@@ -208,21 +208,27 @@ def db_status() -> None:
         _fail("the database is newer than this threadbridge: upgrade threadbridge")
 
 
-@cli.command("sync-commands")
-def sync_commands() -> None:
+@cli.command("register-commands")
+def register_commands() -> None:
     """Register the slash commands with Discord for GUILD_ID (run does it when they change)."""
     settings = _settings(discord_needed=True)
-    count = _run_async(_sync_commands(settings))
-    click.echo(f"synced {count} command(s) to guild {settings.guild_id}")
+    count = _run_async(_register_commands(settings))
+    click.echo(f"registered {count} command(s) for guild {settings.guild_id}")
 
 
-async def _sync_commands(settings: Settings) -> int:
+# The name earlier versions documented, kept (hidden) so that operators' scripts keep working.
+cli.add_command(
+    click.Command("sync-commands", callback=register_commands.callback, hidden=True)
+)
+
+
+async def _register_commands(settings: Settings) -> int:
     async with (
         Store.open(settings.database_path) as store,
-        Threadbridge(settings=settings, store=store, sync_on_start=False) as bot,
+        Threadbridge(settings=settings, store=store, register_commands_on_start=False) as bot,
     ):
         await bot.login(settings.token)
-        return await bot.sync_commands()
+        return await bot.register_commands()
 
 
 MAX_IMPORT_BYTES = 200 * 1024 * 1024

@@ -70,7 +70,7 @@ class Threadbridge(commands.Bot):
         store: Store,
         extensions: tuple[str, ...] = EXTENSIONS,
         guild_ready_timeout: float = 2.0,
-        sync_on_start: bool = True,
+        register_commands_on_start: bool = True,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
@@ -99,7 +99,7 @@ class Threadbridge(commands.Bot):
         pace_requests(self, self._wait_for_pace)
         self.rate_limits = RateLimitCounter()
         self._extension_names = extensions
-        self._sync_on_start = sync_on_start
+        self._register_commands_on_start = register_commands_on_start
         self.failed_extensions: list[str] = []
         self.services = build_services(self)
 
@@ -132,8 +132,8 @@ class Threadbridge(commands.Bot):
             kwargs={"bot": self},
         )
         self.scheduler.start()
-        if self._sync_on_start:
-            await self.sync_commands_if_changed()
+        if self._register_commands_on_start:
+            await self.register_commands_if_changed()
 
     async def close(self) -> None:
         if self.scheduler.running:
@@ -167,17 +167,21 @@ class Threadbridge(commands.Bot):
     def _tree_hash_key(self) -> str:
         return f"command_tree_hash:{self.settings.guild_id}"
 
-    async def sync_commands(self) -> int:
-        """Register the slash commands with Discord for our guild; returns how many."""
+    async def register_commands(self) -> int:
+        """Register the slash commands with Discord for our guild (discord.py calls this a
+        tree sync); returns how many."""
         fingerprint = self.command_tree_hash()
         synced = await self.tree.sync(guild=self.guild_object)
         await set_meta(self.store, self._tree_hash_key(), fingerprint)
-        self.log.info("slash commands synced", guild=self.settings.guild_id, count=len(synced))
+        self.log.info(
+            "slash commands registered", guild=self.settings.guild_id, count=len(synced)
+        )
         return len(synced)
 
-    async def sync_commands_if_changed(self) -> bool:
-        """Sync only when the commands differ from the last sync (Discord rate-limits syncs)."""
+    async def register_commands_if_changed(self) -> bool:
+        """Register only when the commands differ from the last registration (Discord
+        rate-limits it)."""
         if await get_meta(self.store, self._tree_hash_key()) == self.command_tree_hash():
             return False
-        await self.sync_commands()
+        await self.register_commands()
         return True

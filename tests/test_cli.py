@@ -50,6 +50,7 @@ def threadbridge(*arguments, cwd, env=None):
         ["db"],
         ["db", "upgrade"],
         ["db", "status"],
+        ["register-commands"],
         ["sync-commands"],
         ["invite-url"],
     ],

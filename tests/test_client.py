@@ -36,7 +36,7 @@ async def test_rest_and_gateway_urls_come_from_settings(start_bot, emulator, com
     assert emulator.journal.events_named("READY")
 
 
-async def test_commands_sync_once_then_only_when_changed(start_bot, emulator, community):
+async def test_commands_are_registered_once_then_only_when_changed(start_bot, emulator, community):
     async with start_bot():
         pass
     assert len(guild_command_puts(emulator, community)) == 1
@@ -45,7 +45,7 @@ async def test_commands_sync_once_then_only_when_changed(start_bot, emulator, co
 
     async with start_bot():
         pass
-    assert len(guild_command_puts(emulator, community)) == 1, "unchanged tree re-synced"
+    assert len(guild_command_puts(emulator, community)) == 1, "unchanged tree registered again"
 
     async with start_bot(extensions=()):
         pass
@@ -122,7 +122,7 @@ async def test_every_cog_loads_and_command_names_do_not_collide(start_bot):
     assert sorted(EXTENSIONS) == names, "a cog exists that the bot does not load (or vice versa)"
     for name in names:
         importlib.import_module(name)
-    async with start_bot(sync_on_start=False) as bot:
+    async with start_bot(register_commands_on_start=False) as bot:
         seen = [(command.name, type(command).__name__) for command in bot.tree.get_commands()]
     assert len(seen) == len(set(seen))
 
