@@ -8,7 +8,7 @@ which the enforcer settles.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 import discord
@@ -35,7 +35,13 @@ from bot.moderation.rulebook import (
 from bot.moderation.rules import RuleError
 from bot.moderation.views import QueuePageButton, ReviewButton
 from bot.permissions import is_moderator
-from bot.store.bans import active_ban, ban_commenter, lift_expired_bans, unban_commenter
+from bot.store.bans import (
+    active_ban,
+    ban_commenter,
+    lift_expired_bans,
+    next_ban_end,
+    unban_commenter,
+)
 from bot.store.cases import (
     get_case,
     list_cases,
@@ -132,12 +138,16 @@ class ModerationCog(
         self.bot.remove_dynamic_items(ReviewButton, QueuePageButton)
 
     def _schedule(self) -> None:
-        """Each job also runs once at start: what fell due while the bot was down is done now."""
+        """Each job also runs once at start: what fell due while the bot was down is done now.
+
+        Work with a due time of its own (a ban's end, a case's retry) runs at that time, from
+        jobs rebuilt from the tables: `lift_bans` schedules the next ban's end after each run,
+        and the enforcer schedules each retry. The hourly sweep of owed cases settles the ones
+        other processes opened (`threadbridge sync`)."""
         # The scheduler runs on real time; the bot's clock only says what is due.
         now = utcnow()
         jobs = (
-            ("moderation-owed", self.enforcer.submit_owed, timedelta(minutes=1)),
-            ("moderation-bans", self.lift_bans, timedelta(minutes=1)),
+            ("moderation-owed", self.enforcer.submit_owed, timedelta(hours=1)),
             ("moderation-close", self.close_old_posts, timedelta(hours=1)),
             ("moderation-erase", self.erase_bodies, timedelta(hours=6)),
         )
@@ -150,15 +160,33 @@ class ModerationCog(
                 replace_existing=True,
                 next_run_time=now,
             )
+        self._schedule_ban_check(now)
+
+    def _schedule_ban_check(self, when: datetime) -> None:
+        self.bot.scheduler.add_job(
+            self.lift_bans, "date", run_date=when, id="moderation-bans", replace_existing=True
+        )
 
     # --- scheduled jobs ------------------------------------------------------------------------
 
     async def lift_bans(self) -> list[Case]:
-        cases = await lift_expired_bans(self.bot.store, self.guild_id, self.bot.clock())
+        """Lift the bans whose time is up, then schedule this again for the next one to end."""
+        now = self.bot.clock()
+        cases = await lift_expired_bans(self.bot.store, self.guild_id, now)
         if cases:
             log.info("comment bans expired", count=len(cases))
         self.enforcer.submit(case.id for case in cases)
+        await self.schedule_next_ban_end()
         return cases
+
+    async def schedule_next_ban_end(self) -> None:
+        """The ban check runs when the next timed ban ends (none scheduled when none will)."""
+        ends = await next_ban_end(self.bot.store, self.guild_id)
+        if ends is None:
+            if self.bot.scheduler.get_job("moderation-bans") is not None:
+                self.bot.scheduler.remove_job("moderation-bans")
+            return
+        self._schedule_ban_check(utcnow() + max(ends - self.bot.clock(), timedelta(0)))
 
     async def close_old_posts(self) -> list[Case]:
         days = self.bot.settings.close_comments_after_days
@@ -353,6 +381,7 @@ class ModerationCog(
             reason=reason,
             now=now,
         )
+        await self.schedule_next_ban_end()
         self.enforcer.submit([case.id])
         length = "until unbanned" if duration is None else f"for {format_duration(duration)}"
         await self._done(interaction, case, f"{member.mention} is banned from commenting {length}")
@@ -375,6 +404,7 @@ class ModerationCog(
         )
         if case is None:
             raise UserFacingError(f"{member.mention} is not banned from commenting.")
+        await self.schedule_next_ban_end()
         self.enforcer.submit([case.id])
         await self._done(interaction, case, f"{member.mention} can comment again")
 

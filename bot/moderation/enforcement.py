@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
 
+from bot.clock import utcnow
 from bot.log import get_logger
 from bot.mirror.mirroring import DISCORD_FAILURES, describe_failure, jump_url
 from bot.mirror.render import escape_title, neutralise_mentions, one_line
@@ -43,6 +45,15 @@ HELD_MARKER = "\N{HOURGLASS WITH FLOWING SAND}"
 # After this many failed attempts the Discord side of a case is given up (the case stays, with
 # its last error); a missing permission will not fix itself every minute.
 MAX_ATTEMPTS = 10
+# A case whose Discord side failed is tried again after a minute, then twice as long after each
+# failure, up to RETRY_CAP: an outage is ridden out without a request a minute for hours.
+FIRST_RETRY = timedelta(minutes=1)
+RETRY_CAP = timedelta(minutes=15)
+
+
+def retry_delay(failures: int) -> timedelta:
+    """How long after its `failures`-th failure (1 or more) a case is tried again."""
+    return min(FIRST_RETRY * 2 ** min(max(failures - 1, 0), 10), RETRY_CAP)
 
 ACTION_TITLES = {
     CaseAction.HOLD: "Held for review",
@@ -121,7 +132,7 @@ class Enforcer:
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._queued: set[int] = set()
         self._task: asyncio.Task[None] | None = None
-        self._modlog_failed: set[int] = set()
+        self._modlog_failures: dict[int, int] = {}  # case id -> failed mod-log posts in a row
         self.settled = 0
 
     def start(self) -> None:
@@ -148,6 +159,21 @@ class Enforcer:
         modlog = self.bot.settings.modlog_channel_id is not None
         owed = await owed_cases(self.bot.store, guild_id, modlog=modlog, limit=200)
         self.submit(case.id for case in owed)
+
+    def _retry_later(self, case_id: int, failures: int) -> None:
+        """Settle the case again when its retry is due (at start, every owed case is queued
+        anyway: `submit_owed`)."""
+        self.bot.scheduler.add_job(
+            self._retry,
+            "date",
+            run_date=utcnow() + retry_delay(failures),
+            args=[case_id],
+            id=f"case-retry:{case_id}",
+            replace_existing=True,
+        )
+
+    async def _retry(self, case_id: int) -> None:
+        self.submit([case_id])
 
     async def wait_idle(self) -> None:
         """Until everything submitted so far has been settled (for tests and shutdown)."""
@@ -176,6 +202,7 @@ class Enforcer:
                 await record_case_failure(self.bot.store, case.id, reason)
                 log.warning("case action failed", case=case.number, reason=reason)
                 if case.attempts + 1 < MAX_ATTEMPTS:
+                    self._retry_later(case.id, case.attempts + 1)
                     return
                 log.error("case action given up", case=case.number, reason=reason)
             await mark_enforced(self.bot.store, case.id, self.bot.clock())
@@ -183,16 +210,17 @@ class Enforcer:
             try:
                 message_id = await self.post_to_modlog(case)
             except DISCORD_FAILURES as error:
-                # Said once per case: a missing channel would otherwise repeat it every minute.
-                first = case.id not in self._modlog_failed
-                self._modlog_failed.add(case.id)
-                (log.warning if first else log.debug)(
+                failures = self._modlog_failures.get(case.id, 0) + 1
+                self._modlog_failures[case.id] = failures
+                # Said once per case: a missing channel would otherwise repeat it at every try.
+                (log.warning if failures == 1 else log.debug)(
                     "mod-log post failed; it will be retried",
                     case=case.number,
                     reason=describe_failure(error),
                 )
+                self._retry_later(case.id, failures)
                 return
-            self._modlog_failed.discard(case.id)
+            self._modlog_failures.pop(case.id, None)
             await set_modlog_message(self.bot.store, case.id, message_id)
         self.settled += 1
 

@@ -81,6 +81,15 @@ async def unban_commenter(
     return await store.write_in_thread(work)
 
 
+async def next_ban_end(store: Store, guild_id: int) -> datetime | None:
+    """When the next timed comment ban of the guild ends (None: no timed ban)."""
+    value = await store.fetch_value(
+        "SELECT min(until) FROM comment_bans WHERE guild_id = ? AND until IS NOT NULL",
+        (guild_id,),
+    )
+    return from_db_optional(value)
+
+
 async def active_ban(store: Store, guild_id: int, user_id: int, now: datetime) -> Case | None:
     """The case of a member's comment ban in force now, if any."""
     row = await store.fetch_one(

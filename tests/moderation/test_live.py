@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.moderation.enforcement import HELD_MARKER
+from bot.store.bans import active_ban, ban_commenter
 from bot.store.cases import get_case, list_cases
 from bot.store.comment_refs import comment_by_message
 from bot.store.models import CaseAction, CommentStatus
@@ -532,6 +533,10 @@ async def test_a_timed_ban_expires_across_a_restart(
             {"member": alice, "duration": "1h", "reason": "cool off"},
         )
         assert "for 1h" in reply_text(banned)
+        # The ban's end is a job due when it ends, not a poll.
+        check = bot.scheduler.get_job("moderation-bans")
+        due = check.next_run_time - datetime.now(UTC)
+        assert timedelta(minutes=59) < due <= timedelta(hours=1)
         during = emulator.send_message(thread_id, alice, "let me in")
         assert (await judged(bot, during.id)).status is CommentStatus.REMOVED
         await settled(bot)
@@ -546,8 +551,34 @@ async def test_a_timed_ban_expires_across_a_restart(
 
         unban = await eventually(lifted)
         assert unban.moderator_id is None and unban.reason == "comment ban expired"
+        assert bot.scheduler.get_job("moderation-bans") is None  # no timed ban left
         after = emulator.send_message(thread_id, alice, "back again")
         assert (await judged(bot, after.id)).status is CommentStatus.VISIBLE
+
+
+async def test_a_ban_is_lifted_when_it_ends_while_the_bot_runs(
+    start_bot, mod_settings, community, members
+):
+    alice = members[0]
+    async with start_bot(mod_settings, extensions=MODERATION) as bot:
+        await ban_commenter(
+            bot.store,
+            guild_id=community.guild_id,
+            user_id=alice,
+            until=datetime.now(UTC) + timedelta(seconds=1),
+            moderator_id=community.moderator_id,
+            reason=None,
+            now=datetime.now(UTC),
+        )
+        await bot.get_cog("moderation").schedule_next_ban_end()
+
+        async def lifted():
+            cases, _ = await list_cases(bot.store, community.guild_id, target_user_id=alice)
+            return cases[0] if cases[0].action is CaseAction.UNBAN else None
+
+        unban = await eventually(lifted)
+        assert unban.reason == "comment ban expired"
+        assert await active_ban(bot.store, community.guild_id, alice, datetime.now(UTC)) is None
 
 
 async def test_old_posts_are_closed_by_the_job(start_bot, mod_settings, emulator, community):
@@ -604,9 +635,18 @@ async def test_a_failed_modlog_post_is_retried_and_the_case_kept(
         await settled(bot)
         (case,), _ = await list_cases(bot.store, community.guild_id)
         assert case.enforced_at is not None and case.modlog_message_id is None
+        # Tried again when its retry falls due: a minute after the first failure.
+        retry = bot.scheduler.get_job(f"case-retry:{case.id}")
+        due = retry.next_run_time - datetime.now(UTC)
+        assert timedelta(seconds=50) < due <= timedelta(minutes=1)
         emulator.faults.clear()
-        await bot.services.enforcer.submit_owed()
-        await settled(bot)
+        retry.modify(next_run_time=datetime.now(UTC))
+
+        async def posted():
+            (case,), _ = await list_cases(bot.store, community.guild_id)
+            return case if case.modlog_message_id is not None else None
+
+        case = await eventually(posted)
         (case,), _ = await list_cases(bot.store, community.guild_id)
         assert case.modlog_message_id is not None
         assert emulator.message(case.modlog_message_id).embeds[0]["title"].startswith("Case 1")
