@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.digest.content import DigestContent
 from bot.digest.period import Period, days
-from bot.mirror.render import ELLIPSIS, escape_title
+from bot.discord_text import ELLIPSIS, escape_title
 from bot.store.digest import Commenter
 
 # Discord's embed limits.

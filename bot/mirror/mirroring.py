@@ -18,14 +18,13 @@ import aiohttp
 import discord
 
 from bot.clock import utcnow
+from bot.discord_text import escape_title, thread_name
 from bot.log import event_context, get_logger
 from bot.mirror.render import (
     ParentQuote,
-    escape_title,
     find_post_marker,
     render_comment,
     render_starter,
-    thread_name,
     webhook_username,
 )
 from bot.store import Store
