@@ -14,10 +14,15 @@ import unicodedata
 # Discord's limits, in characters.
 MESSAGE_LIMIT = 2000
 THREAD_NAME_LIMIT = 100
+WEBHOOK_USERNAME_LIMIT = 80
 EMBED_TITLE_LIMIT = 256
 EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_AUTHOR_LIMIT = 256
-WEBHOOK_USERNAME_LIMIT = 80
+EMBED_FIELD_NAME_LIMIT = 256
+EMBED_FIELD_VALUE_LIMIT = 1024
+EMBED_FOOTER_LIMIT = 2048
+EMBED_TOTAL_LIMIT = 6000  # all of an embed's text together
+EMBED_FIELDS_LIMIT = 25  # how many fields one embed may have (a count, not characters)
 
 ELLIPSIS = "…"
 ZWSP = "\u200b"

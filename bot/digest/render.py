@@ -15,17 +15,18 @@ from typing import Any
 
 from bot.digest.content import DigestContent
 from bot.digest.period import Period, days
-from bot.discord_text import ELLIPSIS, escape_title
+from bot.discord_text import (
+    ELLIPSIS,
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_FIELD_NAME_LIMIT,
+    EMBED_FIELD_VALUE_LIMIT,
+    EMBED_FIELDS_LIMIT,
+    EMBED_FOOTER_LIMIT,
+    EMBED_TITLE_LIMIT,
+    EMBED_TOTAL_LIMIT,
+    escape_title,
+)
 from bot.store.digest import Commenter
-
-# Discord's embed limits.
-EMBED_TOTAL_LIMIT = 6000
-EMBED_FIELDS_LIMIT = 25
-EMBED_FIELD_VALUE_LIMIT = 1024
-EMBED_FIELD_NAME_LIMIT = 256
-EMBED_TITLE_LIMIT = 256
-EMBED_DESCRIPTION_LIMIT = 4096
-EMBED_FOOTER_LIMIT = 2048
 
 # What each list field may use at first: seven fields of 700 leave room for the rest in 6000.
 _FIELD_BUDGET = 700

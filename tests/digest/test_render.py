@@ -15,9 +15,6 @@ from bot.digest.content import (
 )
 from bot.digest.period import days, previous
 from bot.digest.render import (
-    EMBED_FIELD_VALUE_LIMIT,
-    EMBED_FIELDS_LIMIT,
-    EMBED_TOTAL_LIMIT,
     QUIET_WEEK,
     digest_embed_dict,
     digest_json,
@@ -29,6 +26,7 @@ from bot.digest.render import (
     format_change,
     thread_url,
 )
+from bot.discord_text import EMBED_FIELD_VALUE_LIMIT, EMBED_FIELDS_LIMIT, EMBED_TOTAL_LIMIT
 from bot.store.digest import NewPostItem, ReviewQueue
 from tests.digest.test_content import NOW, WEEK, crafted, in_week
 from tests.digest.test_period import PARIS, utc

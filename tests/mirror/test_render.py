@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.discord_text import MESSAGE_LIMIT
 from bot.mirror.render import (
-    MESSAGE_LIMIT,
     ParentQuote,
     excerpt,
     find_post_marker,
