@@ -18,10 +18,10 @@ from discord.ext import commands
 from bot.client import Threadbridge
 from bot.clock import utcnow
 from bot.comments.events import Moderation
+from bot.discord_helpers import jump_url
 from bot.discord_text import escape_title, one_line
 from bot.errors import UserFacingError
 from bot.log import get_logger
-from bot.mirror.mirroring import jump_url
 from bot.moderation.durations import DurationError, format_duration, parse_duration
 from bot.moderation.enforcement import ACTION_TITLES, Enforcer, quote
 from bot.moderation.rulebook import (

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.digest.content import DigestContent
 from bot.digest.period import Period, days
+from bot.discord_helpers import jump_url
 from bot.discord_text import (
     ELLIPSIS,
     EMBED_DESCRIPTION_LIMIT,
@@ -79,11 +80,6 @@ def period_label(period: Period) -> str:
     return f"{head} {EN_DASH} {last.day} {last:%b %Y}"
 
 
-def thread_url(guild_id: int, thread_id: int, message_id: int | None = None) -> str:
-    url = f"https://discord.com/channels/{guild_id}/{thread_id}"
-    return url if message_id is None else f"{url}/{message_id}"
-
-
 def _short(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
@@ -99,7 +95,7 @@ def _safe(text: str, limit: int) -> str:
 def _link(label: str, guild_id: int, thread_id: int | None, message_id: int | None = None) -> str:
     if thread_id is None:
         return label
-    return f"[{label}]({thread_url(guild_id, thread_id, message_id)})"
+    return f"[{label}]({jump_url(guild_id, thread_id, message_id)})"
 
 
 def fit_lines(lines: list[str], budget: int, *, hidden: int = 0, empty: str = "None.") -> str:

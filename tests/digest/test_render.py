@@ -24,8 +24,8 @@ from bot.digest.render import (
     fit_lines,
     format_age,
     format_change,
-    thread_url,
 )
+from bot.discord_helpers import jump_url
 from bot.discord_text import EMBED_FIELD_VALUE_LIMIT, EMBED_FIELDS_LIMIT, EMBED_TOTAL_LIMIT
 from bot.store.digest import NewPostItem, ReviewQueue
 from tests.digest.test_content import NOW, WEEK, crafted, in_week
@@ -85,7 +85,7 @@ async def test_rendered_digest_links_escapes_and_reports_health(store):
 
     assert embed["title"] == "Digest: 16 Nov \u2013 22 Nov 2026"
     assert "**Comments:** 7 · +5 (+250%) on the period before" in embed["description"]
-    assert thread_url(GUILD, 11) == f"https://discord.com/channels/{GUILD}/11"
+    assert jump_url(GUILD, 11) == f"https://discord.com/channels/{GUILD}/11"
     assert f"(https://discord.com/channels/{GUILD}/11)" in text
     assert "Hot \\\\*topic\\\\* @\u200beveryone" in text  # escaped, and the ping broken
     assert "@everyone" not in text
