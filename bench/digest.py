@@ -22,7 +22,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.clock import to_db
-from bot.digest.content import build_digest, last_complete_period
+from bot.digest.content import build_digest
+from bot.digest.period import last_complete_period
 from bot.store import Store
 from bot.store.digest import DIGEST_QUERIES
 

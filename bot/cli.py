@@ -24,15 +24,9 @@ from bot.clock import utcnow
 from bot.comments.catchup import catch_up_thread
 from bot.comments.policy import sync_policy
 from bot.comments.writer import CommentWriter
-from bot.digest.content import (
-    DigestContent,
-    Period,
-    build_digest,
-    digest_json,
-    digest_text,
-    last_complete_period,
-    previous,
-)
+from bot.digest.content import DigestContent, build_digest
+from bot.digest.period import Period, last_complete_period, previous
+from bot.digest.render import digest_json, digest_text
 from bot.discord_helpers import point_discord_at
 from bot.internals import UnsupportedLibrary, check_library_versions
 from bot.log import configure_logging, get_logger

@@ -41,6 +41,24 @@ class Redactor:
         return line
 
 
+_VOICE_NOTICE = "voice will NOT be supported"
+
+
+class _VoiceLibraryNotice(logging.Filter):
+    """Drops discord.py's "PyNaCl (or davey) is not installed, voice will NOT be supported".
+
+    The bot never uses voice, so that warning, logged when the first client is created, would
+    only alarm the operator.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return _VOICE_NOTICE not in record.getMessage()
+
+
+# One instance, so that configuring logging again does not add the filter twice.
+_VOICE_LIBRARY_NOTICE = _VoiceLibraryNotice()
+
+
 def _shared_processors() -> list[Processor]:
     return [
         structlog.contextvars.merge_contextvars,
@@ -95,6 +113,9 @@ def configure_logging(
     logging.getLogger("discord.http").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("discord.gateway").setLevel(max(logging.INFO, root.level))
     logging.getLogger("apscheduler").setLevel(max(logging.INFO, root.level))
+    # aiosqlite logs every database operation at DEBUG: noise, even when debugging the bot.
+    logging.getLogger("aiosqlite").setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("discord.client").addFilter(_VOICE_LIBRARY_NOTICE)
 
     structlog.configure(
         processors=[

@@ -11,13 +11,14 @@ from discord.ext import commands
 
 from bot.client import Threadbridge
 from bot.clock import from_db, to_db
-from bot.digest.content import build_digest, last_complete_period, previous
+from bot.digest.content import build_digest
 from bot.digest.delivery import (
     digest_message,
     publish_digest,
     publish_missed_digest,
     schedule_trigger,
 )
+from bot.digest.period import last_complete_period, previous
 from bot.log import get_logger
 from bot.permissions import is_admin
 from bot.store.digest import get_digest

@@ -17,9 +17,9 @@ from discord.ext import commands
 
 from bot.client import Threadbridge
 from bot.clock import utcnow
+from bot.discord_text import escape_title, one_line
 from bot.errors import UserFacingError
 from bot.log import get_logger
-from bot.mirror.render import escape_title, one_line
 from bot.moderation.desk import ReviewDesk, comment_line
 from bot.moderation.durations import DurationError, format_duration, parse_duration
 from bot.moderation.enforcement import ACTION_TITLES, Enforcer

@@ -2,6 +2,8 @@ import io
 import json
 import logging
 
+import aiosqlite
+import discord
 import pytest
 import structlog
 
@@ -71,6 +73,41 @@ def test_discord_http_debug_is_quiet_even_at_debug_level(restore_logging):
     logging.getLogger("discord.http").debug("PUT /applications/1/commands with {...}")
     get_logger("test").debug("ours")
     assert [entry["event"] for entry in json_lines(stream)] == ["ours"]
+
+
+def test_library_chatter_is_quiet_even_at_debug_level(restore_logging):
+    stream = io.StringIO()
+    configure_logging(level="DEBUG", log_format="json", stream=stream)
+    logging.getLogger("aiosqlite").debug("executing %s", "<function>")
+    client_log = logging.getLogger("discord.client")
+    client_log.warning("PyNaCl is not installed, voice will NOT be supported")
+    client_log.warning("davey is not installed, voice will NOT be supported")
+    client_log.warning("gateway %s", "reconnecting")
+    get_logger("test").debug("ours")
+    assert [(entry["logger"], entry["event"]) for entry in json_lines(stream)] == [
+        ("discord.client", "gateway reconnecting"),
+        ("test", "ours"),
+    ]
+
+
+async def test_real_database_operations_log_nothing_at_debug_level(restore_logging):
+    stream = io.StringIO()
+    configure_logging(level="DEBUG", log_format="json", stream=stream)
+    async with aiosqlite.connect(":memory:") as db:
+        await db.execute("SELECT 1")
+    assert json_lines(stream) == []
+
+
+def test_creating_a_client_does_not_warn_about_voice(restore_logging, monkeypatch):
+    # discord.py warns once per process: make this client the first to warn.
+    monkeypatch.setattr(discord.VoiceClient, "warn_nacl", True)
+    stream = io.StringIO()
+    configure_logging(level="DEBUG", log_format="json", stream=stream)
+    discord.Client(intents=discord.Intents.none())
+    assert discord.VoiceClient.warn_nacl is False  # the warning was logged, PyNaCl is absent
+    assert "voice will NOT be supported" not in stream.getvalue()
+    logging.getLogger("discord.client").warning("an ordinary warning")
+    assert "an ordinary warning" in [entry["event"] for entry in json_lines(stream)]
 
 
 @pytest.mark.parametrize("log_format", ["json", "console"])

@@ -1,7 +1,8 @@
 import logging
 from datetime import UTC, datetime, timedelta
 
-from bot.digest.content import Period, build_digest
+from bot.digest.content import build_digest
+from bot.digest.period import Period
 from bot.rate_limits import RateLimitCounter
 from bot.store.health import CATCH_UP, RATE_LIMITED, count_event, events_between
 

@@ -1,22 +1,17 @@
-"""The digest: what happened in the community during a period, as data and as a message.
+"""The digest's content: what happened in the community during a period, as data.
 
-Pure logic around the store's digest queries: period arithmetic in the community's timezone,
-`build_digest` to gather every section, and renderings of the result as a Discord embed (a plain
-dict for `discord.Embed.from_dict`), as plain text for the command line and as JSON.
+`build_digest` gathers every section from the store's digest queries; how the result reads is
+`bot.digest.render`'s business.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import utcnow
-from bot.mirror.render import ELLIPSIS, escape_title
+from bot.digest.period import Period, day_bounds, day_count, days, previous
 from bot.store import digest as queries
 from bot.store import health
 from bot.store.database import Store
@@ -29,130 +24,9 @@ from bot.store.digest import (
     ReviewQueue,
 )
 
-# Discord's embed limits.
-EMBED_TOTAL_LIMIT = 6000
-EMBED_FIELDS_LIMIT = 25
-EMBED_FIELD_VALUE_LIMIT = 1024
-EMBED_FIELD_NAME_LIMIT = 256
-EMBED_TITLE_LIMIT = 256
-EMBED_DESCRIPTION_LIMIT = 4096
-EMBED_FOOTER_LIMIT = 2048
-
-# What each list field may use at first: seven fields of 700 leave room for the rest in 6000.
-_FIELD_BUDGET = 700
-# How many new posts are named at most; the rest are "and N more".
-_NEW_POSTS_SHOWN = 10
-_COLOUR = 0x5865F2  # Discord blurple: reads on both themes
-CHART_FILENAME = "comments-per-day.png"
-MINUS = "\u2212"  # a real minus sign: a hyphen looks like a dash next to numbers
-EN_DASH = "\u2013"
-QUIET_WEEK = "A quiet week: no new posts and no comments."
-
-
-# -- periods ---------------------------------------------------------------------------------
-
 
 @dataclass(frozen=True, slots=True)
-class Period:
-    """[start, end) between two local midnights.
-
-    Both are aware datetimes in the community's timezone (their tzinfo), so that `days` knows
-    the calendar. Subtracting them directly would give wall-clock time: use `duration`.
-    """
-
-    start: datetime
-    end: datetime
-
-    def __post_init__(self) -> None:
-        if self.start.tzinfo is None or self.end.tzinfo is None:
-            raise ValueError("a period needs aware datetimes")
-        if self.start.astimezone(UTC) >= self.end.astimezone(UTC):
-            raise ValueError("a period must start before it ends")
-
-    @property
-    def duration(self) -> timedelta:
-        """Real elapsed time: 167 or 169 hours for a week across a DST change."""
-        return self.end.astimezone(UTC) - self.start.astimezone(UTC)
-
-    @property
-    def tz(self) -> ZoneInfo:
-        zone = self.start.tzinfo
-        return zone if isinstance(zone, ZoneInfo) else ZoneInfo("UTC")
-
-
-def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    """The first instant of `day` in `tz`.
-
-    Where midnight does not exist (a DST jump at 00:00), fold=0 reads it with the offset before
-    the jump, which is the first instant that does exist; where it happens twice, the first.
-    """
-    naive = datetime.combine(day, time(0))
-    moment = naive.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
-    return moment
-
-
-def last_complete_period(
-    now: datetime, tz: ZoneInfo, *, length_days: int = 7, week_start: int = 0
-) -> Period:
-    """The latest period of `length_days` local days that has ended by `now`.
-
-    A seven-day period starts on `week_start` (0 = Monday, as `date.weekday()`); any other length
-    ends at the latest local midnight. A `now` exactly on a boundary counts that period complete.
-    """
-    if now.tzinfo is None:
-        raise ValueError("now must be aware")
-    if length_days < 1:
-        raise ValueError("a period is at least one day")
-    if not 0 <= week_start <= 6:
-        raise ValueError("week_start is a weekday number, 0 (Monday) to 6 (Sunday)")
-    today = now.astimezone(tz).date()
-    # The end is the first instant of a local day on or before today, so never after `now`.
-    end_day = today
-    if length_days == 7:
-        end_day = today - timedelta(days=(today.weekday() - week_start) % 7)
-    return Period(
-        local_midnight(end_day - timedelta(days=length_days), tz), local_midnight(end_day, tz)
-    )
-
-
-def _day_count(period: Period) -> int:
-    tz = period.tz
-    return (period.end.astimezone(tz).date() - period.start.astimezone(tz).date()).days
-
-
-def previous(period: Period) -> Period:
-    """The period of as many local days just before `period`."""
-    tz = period.tz
-    first = period.start.astimezone(tz).date()
-    return Period(local_midnight(first - timedelta(days=_day_count(period)), tz), period.start)
-
-
-def days(period: Period) -> list[date]:
-    """The local calendar days of `period`, in order."""
-    first = period.start.astimezone(period.tz).date()
-    return [first + timedelta(days=offset) for offset in range(_day_count(period))]
-
-
-def day_bounds(period: Period) -> list[tuple[datetime, datetime]]:
-    """Each local day of `period` as its [start, end) instants (23, 24 or 25 hours long).
-
-    In UTC, so that subtracting them gives real durations (not wall-clock ones).
-    """
-    tz = period.tz
-    return [
-        (
-            local_midnight(day, tz).astimezone(UTC),
-            local_midnight(day + timedelta(days=1), tz).astimezone(UTC),
-        )
-        for day in days(period)
-    ]
-
-
-# -- the content -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Moderation:
+class ModerationSummary:
     held: int
     approved: int
     removed: int
@@ -164,7 +38,7 @@ class Moderation:
 
 
 @dataclass(frozen=True, slots=True)
-class Health:
+class HealthSummary:
     mirrors_failed: int
     mirrors_broken: int
     feed_errors: tuple[FeedError, ...]
@@ -189,8 +63,8 @@ class DigestContent:
     most_active: tuple[Commenter, ...]
     new_commenters_total: int
     new_commenters: tuple[Commenter, ...]
-    moderation: Moderation
-    health: Health
+    moderation: ModerationSummary
+    health: HealthSummary
 
     @property
     def is_quiet(self) -> bool:
@@ -220,7 +94,7 @@ async def build_digest(
     start, end = period.start, period.end
     # Both periods' days in one query: the period totals are their sums, since days partition.
     counts = await queries.comments_per_day(store, day_bounds(before) + day_bounds(period))
-    previous_counts, current_counts = counts[: _day_count(before)], counts[_day_count(before) :]
+    previous_counts, current_counts = counts[: day_count(before)], counts[day_count(before) :]
     posts = await queries.new_posts(store, start, end)
     discussed = await queries.most_discussed(store, start, end, limit=top)
     liked = await queries.most_liked(store, start, end, limit=top)
@@ -250,7 +124,7 @@ async def build_digest(
         most_active=tuple(active),
         new_commenters_total=newcomers.total,
         new_commenters=newcomers.top,
-        moderation=Moderation(
+        moderation=ModerationSummary(
             held=actions.get("hold", 0),
             approved=actions.get("approve", 0),
             removed=actions.get("remove", 0),
@@ -261,7 +135,7 @@ async def build_digest(
             if queue.oldest_created_at is None
             else max(timedelta(0), moment - queue.oldest_created_at),
         ),
-        health=Health(
+        health=HealthSummary(
             mirrors_failed=mirrors["failed"],
             mirrors_broken=mirrors["broken"],
             feed_errors=tuple(feeds),
@@ -269,363 +143,3 @@ async def build_digest(
             rate_limits_seen=rate_limits_seen,
         ),
     )
-
-
-# -- small formatting ------------------------------------------------------------------------
-
-
-def format_change(current: int, before: int) -> str:
-    """The change from `before` to `current`: "+12 (+40%)", "(minus)3 (minus 10%)", "new", ...
-
-    A real minus sign (U+2212), since a hyphen reads as a dash next to numbers.
-    """
-    if before == 0:
-        return "no change" if current == 0 else "new"
-    delta = current - before
-    if delta == 0:
-        return "no change"
-    percent = round(delta * 100 / before)
-    sign = "+" if delta > 0 else MINUS
-    return f"{sign}{abs(delta)} ({sign}{abs(percent)}%)"
-
-
-def format_age(age: timedelta) -> str:
-    """A short human age: "3 d 4 h", "5 h 10 min", "12 min"."""
-    minutes = int(age.total_seconds() // 60)
-    day_count, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if day_count:
-        return f"{day_count} d {hours} h"
-    if hours:
-        return f"{hours} h {mins} min"
-    return f"{mins} min"
-
-
-def period_label(period: Period) -> str:
-    """The first and last local days, "3 Nov to 9 Nov 2026" with a dash (the end is exclusive)."""
-    all_days = days(period)
-    first, last = all_days[0], all_days[-1]
-    if first == last:
-        return f"{first.day} {first:%b %Y}"
-    head = f"{first.day} {first:%b}" if first.year == last.year else f"{first.day} {first:%b %Y}"
-    return f"{head} {EN_DASH} {last.day} {last:%b %Y}"
-
-
-def thread_url(guild_id: int, thread_id: int, message_id: int | None = None) -> str:
-    url = f"https://discord.com/channels/{guild_id}/{thread_id}"
-    return url if message_id is None else f"{url}/{message_id}"
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
-
-
-def _safe(text: str, limit: int) -> str:
-    """User text for markdown, one line: escaped, mentions broken, at most about `limit`."""
-    escaped = escape_title(_short(text, limit))
-    # A trailing lone backslash from a cut escape would eat the next character.
-    return escaped[:-1] if escaped.endswith("\\") and not escaped.endswith("\\\\") else escaped
-
-
-def _link(label: str, guild_id: int, thread_id: int | None, message_id: int | None = None) -> str:
-    if thread_id is None:
-        return label
-    return f"[{label}]({thread_url(guild_id, thread_id, message_id)})"
-
-
-def fit_lines(lines: list[str], budget: int, *, hidden: int = 0, empty: str = "None.") -> str:
-    """As many whole lines as fit in `budget` characters, then "and N more" for the rest.
-
-    `hidden` counts items already left out before `lines` (they are part of N).
-    """
-    if not lines:
-        return f"and {hidden} more" if hidden else empty
-    kept: list[str] = []
-    used = 0
-    for index, line in enumerate(lines):
-        left = len(lines) - index - 1 + hidden
-        tail = len(f"\nand {left} more") if left else 0
-        cost = len(line) + (1 if kept else 0)
-        if used + cost + tail <= budget:
-            kept.append(line)
-            used += cost
-            continue
-        remaining = len(lines) - len(kept) + hidden
-        more = f"and {remaining} more"
-        # Drop shown lines until the notice fits too (a single huge line becomes the notice).
-        while kept and used + 1 + len(more) > budget:
-            used -= len(kept.pop()) + (1 if kept else 0)
-            remaining += 1
-            more = f"and {remaining} more"
-        kept.append(more)
-        return "\n".join(kept)
-    if hidden:
-        kept.append(f"and {hidden} more")
-    return "\n".join(kept)
-
-
-# -- the sections, as lines ------------------------------------------------------------------
-
-
-def _post_lines(content: DigestContent) -> list[str]:
-    return [
-        "• " + _link(_safe(post.title, 120) or "Untitled post", content.guild_id, post.thread_id)
-        for post in content.new_posts
-    ]
-
-
-def _discussed_lines(content: DigestContent) -> list[str]:
-    return [
-        f"• {_link(_safe(post.title, 100) or 'Untitled post', content.guild_id, post.thread_id)}"
-        f" — {post.comments} comment{'s' if post.comments != 1 else ''}"
-        for post in content.most_discussed
-    ]
-
-
-def _liked_lines(content: DigestContent) -> list[str]:
-    lines = []
-    for comment in content.most_liked:
-        words = _safe(comment.body, 80) or "(no text)"
-        label = f"“{words}”"
-        lines.append(
-            f"• {_link(label, content.guild_id, comment.thread_id, comment.message_id)}"
-            f" — **{_safe(comment.author_name, 40)}**, {comment.reactions} reaction"
-            f"{'s' if comment.reactions != 1 else ''}"
-        )
-    return lines
-
-
-def _commenter_lines(people: tuple[Commenter, ...]) -> list[str]:
-    return [
-        f"• **{_safe(person.name, 40)}** — {person.comments} comment"
-        f"{'s' if person.comments != 1 else ''}"
-        for person in people
-    ]
-
-
-def _plain(text: str, limit: int) -> str:
-    return _short(text, limit)
-
-
-def _moderation_lines(content: DigestContent, safe: Callable[[str, int], str] = _safe) -> list[str]:
-    moderation = content.moderation
-    lines = [
-        f"Held {moderation.held} · approved {moderation.approved} · removed {moderation.removed}",
-    ]
-    queue = moderation.queue
-    if queue.size and moderation.oldest_age is not None:
-        lines.append(
-            f"Review queue: {queue.size} waiting, oldest {format_age(moderation.oldest_age)}"
-        )
-    else:
-        lines.append("Review queue: empty")
-    if moderation.cases_by_action:
-        cases = ", ".join(
-            f"{safe(action, 30)} {count}" for action, count in moderation.cases_by_action.items()
-        )
-        lines.append(f"Cases: {cases}")
-    if moderation.top_rules:
-        rules = ", ".join(
-            f"{safe(rule.replace('_', ' '), 40)} ({count})" for rule, count in moderation.top_rules
-        )
-        lines.append(f"Top rules: {rules}")
-    return lines
-
-
-def _health_lines(content: DigestContent, safe: Callable[[str, int], str] = _safe) -> list[str]:
-    health = content.health
-    lines = [
-        f"Mirrors failed {health.mirrors_failed} · broken {health.mirrors_broken}",
-        f"Catch-ups run: {health.catchups_run} · 429s seen: {health.rate_limits_seen}",
-    ]
-    if health.feed_errors:
-        lines.append(f"Feeds with errors: {len(health.feed_errors)}")
-        lines.extend(
-            f"• {safe(feed.url, 80)} — {feed.consecutive_errors} in a row"
-            for feed in health.feed_errors
-        )
-    else:
-        lines.append("Feeds: no errors")
-    return lines
-
-
-def _summary(content: DigestContent) -> str:
-    if content.is_quiet:
-        summary = QUIET_WEEK
-        if content.previous_comments:
-            summary += f" ({content.previous_comments} the period before.)"
-        return summary
-    change = format_change(content.comments, content.previous_comments)
-    lines = [
-        f"**New posts:** {len(content.new_posts)}",
-        f"**Comments:** {content.comments} · {change} on the period before",
-        f"**New commenters:** {content.new_commenters_total}",
-    ]
-    return "\n".join(lines)
-
-
-# -- renderings ------------------------------------------------------------------------------
-
-
-_MARKER_RE = re.compile(r"\bthreadbridge digest (\d{4}-\d{2}-\d{2})\b")
-
-
-def digest_marker(period: Period) -> str:
-    """The text a posted digest carries in its footer, naming its period's first local day.
-
-    A crash between posting and `mark_posted` leaves the record pending: before posting again,
-    the poster can look for this marker in the channel's recent messages.
-    """
-    return f"threadbridge digest {days(period)[0].isoformat()}"
-
-
-def find_digest_marker(text: str | None) -> date | None:
-    """The first day of the period named by a digest footer, or None."""
-    match = _MARKER_RE.search(text or "")
-    return date.fromisoformat(match.group(1)) if match else None
-
-
-def digest_title(content: DigestContent) -> str:
-    return f"Digest: {period_label(content.period)}"
-
-
-def _embed_size(embed: dict[str, Any]) -> int:
-    size = len(embed.get("title", "")) + len(embed.get("description", ""))
-    size += len(embed.get("footer", {}).get("text", ""))
-    size += len(embed.get("author", {}).get("name", ""))
-    for field in embed.get("fields", []):
-        size += len(field["name"]) + len(field["value"])
-    return size
-
-
-def digest_embed_dict(
-    content: DigestContent, *, chart: str | None = CHART_FILENAME
-) -> dict[str, Any]:
-    """The digest as Discord embed JSON, within every embed limit.
-
-    `chart` names the attached PNG shown as the embed's image (None: no image).
-    """
-    # (name, lines, text when empty, most lines shown before "and N more")
-    sections: list[tuple[str, list[str], str, int | None]] = []
-    if not content.is_quiet:
-        sections += [
-            (
-                f"New posts ({len(content.new_posts)})",
-                _post_lines(content),
-                "None this time.",
-                _NEW_POSTS_SHOWN,
-            ),
-            ("Most discussed", _discussed_lines(content), "No comments.", None),
-            ("Most liked comments", _liked_lines(content), "No reactions.", None),
-            ("Most active commenters", _commenter_lines(content.most_active), "Nobody.", None),
-            (
-                f"New commenters ({content.new_commenters_total})",
-                _commenter_lines(content.new_commenters),
-                "Nobody new.",
-                None,
-            ),
-        ]
-    sections += [
-        ("Moderation", _moderation_lines(content), "Nothing.", None),
-        ("Health", _health_lines(content), "Nothing.", None),
-    ]
-    # Lists cut to their caps can only end with "and N more" if the true total is known, which
-    # is the case for new posts (all fetched); the top-N lists are tops, not truncations.
-    budget = _FIELD_BUDGET
-    while True:
-        fields = []
-        for name, lines, empty, cap in sections[:EMBED_FIELDS_LIMIT]:
-            hidden = 0
-            if cap is not None and len(lines) > cap:
-                lines, hidden = lines[:cap], len(lines) - cap
-            value = fit_lines(
-                lines, min(budget, EMBED_FIELD_VALUE_LIMIT), hidden=hidden, empty=empty
-            )
-            fields.append({"name": name[:EMBED_FIELD_NAME_LIMIT], "value": value, "inline": False})
-        embed: dict[str, Any] = {
-            "title": digest_title(content)[:EMBED_TITLE_LIMIT],
-            "description": _summary(content)[:EMBED_DESCRIPTION_LIMIT],
-            "color": _COLOUR,
-            "fields": fields,
-            "footer": {
-                "text": f"Times in {content.period.tz.key} · {digest_marker(content.period)}"[
-                    :EMBED_FOOTER_LIMIT
-                ]
-            },
-        }
-        if chart is not None:
-            embed["image"] = {"url": f"attachment://{chart}"}
-        # Defensive: the budgets above keep well under the total, but halve them if not.
-        if _embed_size(embed) <= EMBED_TOTAL_LIMIT or budget <= 64:
-            return embed
-        budget //= 2
-
-
-def digest_text(content: DigestContent) -> str:
-    """The digest as plain text for the command line: every item, no markdown."""
-    period = content.period
-    lines = [
-        f"Digest {period_label(period)} ({period.tz.key})",
-        f"{period.start.isoformat()} to {period.end.isoformat()}",
-        "",
-    ]
-    if content.is_quiet:
-        lines.append(QUIET_WEEK)
-    lines.append(f"New posts: {len(content.new_posts)}")
-    lines += [f"  - {' '.join(post.title.split())}" for post in content.new_posts]
-    change = format_change(content.comments, content.previous_comments)
-    lines.append(f"Comments: {content.comments} ({change}; {content.previous_comments} before)")
-    lines.append("Per day: " + ", ".join(f"{day:%a} {count}" for day, count in content.per_day))
-    lines.append("Most discussed:")
-    lines += [f"  - {' '.join(p.title.split())}: {p.comments}" for p in content.most_discussed] or [
-        "  (none)"
-    ]
-    lines.append("Most liked comments:")
-    lines += [
-        f"  - {c.author_name}: {_short(c.body, 80)!r} ({c.reactions})" for c in content.most_liked
-    ] or ["  (none)"]
-    lines.append("Most active commenters:")
-    lines += [f"  - {p.name}: {p.comments}" for p in content.most_active] or ["  (none)"]
-    lines.append(f"New commenters: {content.new_commenters_total}")
-    lines += [f"  - {p.name}: {p.comments}" for p in content.new_commenters]
-    lines.append("Moderation:")
-    lines += ["  " + line for line in _moderation_lines(content, _plain)]
-    lines.append("Health:")
-    lines += ["  " + line for line in _health_lines(content, _plain)]
-    return "\n".join(lines) + "\n"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, dict):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    return value
-
-
-def digest_json(content: DigestContent) -> dict[str, Any]:
-    """The digest as JSON-ready data (dates and times as ISO-8601, ages in seconds)."""
-    data: dict[str, Any] = {}
-    for field in dataclasses.fields(content):
-        value = getattr(content, field.name)
-        if isinstance(value, Period):
-            value = {"start": value.start, "end": value.end}
-        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            value = dataclasses.asdict(value)
-        elif isinstance(value, tuple):
-            value = [
-                dataclasses.asdict(item)
-                if dataclasses.is_dataclass(item) and not isinstance(item, type)
-                else item
-                for item in value
-            ]
-        data[field.name] = _jsonable(value)
-    data["timezone"] = content.period.tz.key
-    data["comments_change"] = format_change(content.comments, content.previous_comments)
-    data["quiet"] = content.is_quiet
-    return data

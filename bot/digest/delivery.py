@@ -11,15 +11,9 @@ import discord
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.digest.chart import comments_per_day_png
-from bot.digest.content import (
-    CHART_FILENAME,
-    DigestContent,
-    Period,
-    build_digest,
-    digest_embed_dict,
-    find_digest_marker,
-    last_complete_period,
-)
+from bot.digest.content import DigestContent, build_digest
+from bot.digest.period import Period, last_complete_period
+from bot.digest.render import CHART_FILENAME, digest_embed_dict, find_digest_marker
 from bot.log import get_logger
 from bot.store import Store
 from bot.store.digest import DigestRow, claim_digest, get_digest, mark_posted

@@ -14,18 +14,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import aiohttp
 import discord
 
 from bot.clock import utcnow
+from bot.discord_helpers import DISCORD_FAILURES, describe_failure, jump_url
+from bot.discord_text import escape_title, thread_name
 from bot.log import event_context, get_logger
 from bot.mirror.render import (
     ParentQuote,
-    escape_title,
     find_post_marker,
     render_comment,
     render_starter,
-    thread_name,
     webhook_username,
 )
 from bot.store import Store
@@ -82,28 +81,6 @@ class MirrorRound:
 def retry_delay(attempts: int) -> timedelta:
     """Back off 1, 2, 4 ... minutes after each failed attempt, at most six hours."""
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
-
-
-def jump_url(guild_id: int, channel_id: int, message_id: int) -> str:
-    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
-
-
-# What a call to Discord can fail with, short of a bug: an answer, or no answer at all.
-DISCORD_FAILURES = (discord.HTTPException, aiohttp.ClientError, TimeoutError)
-
-
-def describe_failure(error: BaseException) -> str:
-    if isinstance(error, discord.HTTPException):
-        return describe_http_error(error)
-    return f"the connection to Discord failed ({type(error).__name__})"
-
-
-def describe_http_error(error: discord.HTTPException) -> str:
-    if isinstance(error, discord.Forbidden):
-        return f"Discord refused: the bot is missing a permission ({error.text or error.status})"
-    if isinstance(error, discord.NotFound):
-        return f"Discord says it no longer exists ({error.text or error.status})"
-    return f"Discord error {error.status}: {error.text or 'no detail'}"
 
 
 def matching_tags(

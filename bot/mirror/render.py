@@ -1,14 +1,14 @@
-"""Rendering: posts and web comments as Discord text, within Discord's limits.
+"""Rendering: posts and web comments as Discord text for their threads, within Discord's limits.
 
-Pure functions, no I/O. Everything that reaches Discord from the web goes through here, so it is
-also where text is made inert: markdown that would change meaning is escaped and mentions are
-broken with a zero-width space, whatever `allowed_mentions` a later send uses.
+Pure functions, no I/O. Everything that reaches a thread from the web goes through here: HTML
+becomes Discord markdown, long text is cut at a good boundary, a post becomes its starter and a
+comment its messages. The text is made inert with `bot.discord_text`: markdown that would change
+meaning is escaped and mentions are broken, whatever `allowed_mentions` a later send uses.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -16,138 +16,26 @@ from typing import Any
 import discord
 from markdownify import MarkdownConverter
 
+from bot.discord_text import (
+    ELLIPSIS,
+    EMBED_AUTHOR_LIMIT,
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_TITLE_LIMIT,
+    MESSAGE_LIMIT,
+    WEBHOOK_USERNAME_LIMIT,
+    ZWSP,
+    clean_line,
+    escape_text,
+    escape_title,
+    grapheme_safe,
+    neutralise_mentions,
+    shorten,
+    shorten_escaped,
+)
 from bot.store.models import Post
-
-MESSAGE_LIMIT = 2000
-THREAD_NAME_LIMIT = 100
-EMBED_TITLE_LIMIT = 256
-EMBED_DESCRIPTION_LIMIT = 4096
-EMBED_AUTHOR_LIMIT = 256
-WEBHOOK_USERNAME_LIMIT = 80
-
-ELLIPSIS = "…"
-ZWSP = "\u200b"
-_ZWJ = "\u200d"
-_ZWNJ = "\u200c"
-# Letters that render as nothing; used to make "blank" names.
-_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 _MARKER_RE = re.compile(r"\bthreadbridge post (\d+)\b")
 _HTTP_URL_RE = re.compile(r"https?://[^\s<>]+", re.IGNORECASE)
-
-# Things Discord turns into pings or chips: broken, not removed, so they stay readable.
-_BROADCAST_RE = re.compile(r"@(?=everyone|here)", re.IGNORECASE)
-_ANGLE_MENTION_RE = re.compile(r"<(?=@[!&]?\d|#\d|a?:\w+:\d|/[^<>\n]+:\d)")
-
-# A bare URL is left alone: a backslash inside it would become part of the link.
-_ESCAPE_RE = re.compile(r"(https?://[^\s<]+[^<.,:;\"'\]\s])|([\\*_~|`\[\]])")
-# A backslash before a digit would show, so an ordered-list number keeps it before its dot.
-_LINE_START_RE = re.compile(r"^(\s*)([#>\-+])|^(\s*\d+)([.)](?=\s))")
-
-
-# -- plain text ------------------------------------------------------------------------------
-
-
-def _is_invisible(ch: str) -> bool:
-    return ch in (_ZWJ, _ZWNJ) or ch in _INVISIBLE_LETTERS or unicodedata.combining(ch) > 0
-
-
-def _clean_line(text: str) -> str:
-    """One line: control and zero-width characters removed, whitespace collapsed."""
-    kept: list[str] = []
-    for ch in text:
-        if ch.isspace():
-            kept.append(" ")
-            continue
-        category = unicodedata.category(ch)
-        if category in ("Cc", "Cs", "Co") or ch in _INVISIBLE_LETTERS:
-            continue
-        # ZWJ and ZWNJ are spelling (emoji sequences, Persian); other format characters are
-        # zero-width spaces, BOMs and bidi overrides that only hide or reorder text.
-        if category == "Cf" and ch not in (_ZWJ, _ZWNJ):
-            continue
-        kept.append(ch)
-    line = " ".join("".join(kept).split())
-    if all(_is_invisible(ch) for ch in line.replace(" ", "")):
-        return ""
-    return line
-
-
-def _grapheme_safe(text: str, pos: int) -> int:
-    """`pos`, moved left so a cut there leaves combining marks and emoji sequences whole."""
-    p = pos
-    while 0 < p < len(text) and (
-        unicodedata.combining(text[p]) > 0
-        or unicodedata.category(text[p]) in ("Mn", "Me", "Mc")
-        or text[p] == _ZWJ
-        or text[p - 1] == _ZWJ
-        or "\U0001f3fb" <= text[p] <= "\U0001f3ff"
-    ):
-        p -= 1
-    return p if p > 0 else pos
-
-
-def _shorten(line: str, limit: int) -> str:
-    """`line` in at most `limit` characters, cut at a word when that keeps half, with "…"."""
-    if len(line) <= limit:
-        return line
-    budget = limit - len(ELLIPSIS)
-    space = line.rfind(" ", 0, budget + 1)
-    head = line[:space].rstrip(" ,;:") if space >= budget // 2 else ""
-    if not head:
-        head = line[: _grapheme_safe(line, budget)].rstrip()
-    return head + ELLIPSIS
-
-
-def one_line(text: str, limit: int) -> str:
-    """`text` on one line (whitespace runs squeezed), shortened like a thread name."""
-    return _shorten(" ".join(text.split()), limit)
-
-
-def thread_name(title: str) -> str:
-    """A thread name for a post title: one line of 1..100 characters."""
-    return _shorten(_clean_line(title), THREAD_NAME_LIMIT) or "Untitled post"
-
-
-def neutralise_mentions(text: str) -> str:
-    """`text` with every ping and mention chip broken by a zero-width space (idempotent)."""
-    text = _BROADCAST_RE.sub("@" + ZWSP, text)
-    return _ANGLE_MENTION_RE.sub("<" + ZWSP, text)
-
-
-def _escape_inline(text: str) -> str:
-    return _ESCAPE_RE.sub(lambda m: m.group(1) or "\\" + m.group(2), text)
-
-
-def _escape_text(text: str) -> str:
-    """Literal text as Discord markdown.
-
-    Over-escaping is invisible (Discord drops a backslash before any punctuation), so line-start
-    syntax is escaped wherever a line might start.
-    """
-    text = _escape_inline(text)
-    return "\n".join(_LINE_START_RE.sub(_escape_line_start, line) for line in text.split("\n"))
-
-
-def _escape_line_start(match: re.Match[str]) -> str:
-    lead, mark = (match.group(1), match.group(2)) if match.group(2) else match.group(3, 4)
-    return f"{lead}\\{mark}"
-
-
-def escape_title(title: str) -> str:
-    """A title shown literally on one line: markdown escaped, mentions broken."""
-    return neutralise_mentions(_escape_text(_clean_line(title)))
-
-
-def _shorten_escaped(text: str, limit: int) -> str:
-    short = _shorten(text, limit)
-    if short.endswith(ELLIPSIS):
-        head = short[: -len(ELLIPSIS)]
-        trailing = len(head) - len(head.rstrip("\\"))
-        if trailing % 2:
-            head = head[:-1]
-        short = head + ELLIPSIS
-    return short
 
 
 def _http_url(url: str | None) -> str | None:
@@ -163,7 +51,7 @@ class _DiscordConverter(MarkdownConverter):
     """markdownify, told what Discord renders and what it doesn't."""
 
     def escape(self, text: str, parent_tags: Any) -> str:
-        return _escape_text(text) if text else ""
+        return escape_text(text) if text else ""
 
     def convert_a(self, el: Any, text: str, parent_tags: Any) -> str:
         if "_noformat" in parent_tags:
@@ -240,7 +128,7 @@ def html_to_markdown(html: str) -> str:
     try:
         markdown = converter.convert(html)
     except Exception:  # parser internals and deep nesting raise many kinds: never fail a post
-        markdown = _escape_text(" ".join(html.split()))
+        markdown = escape_text(" ".join(html.split()))
     return neutralise_mentions(_tidy(markdown))
 
 
@@ -434,7 +322,7 @@ def _cut(text: str, limit: int, suffix: str, floor: int) -> tuple[str, str, int]
     # No boundary: a giant word, cut hard where no atom or grapheme is split.
     for pos in range(min(limit, len(text)), floor, -1):
         state = states[pos] if pos < len(states) else None
-        if state is not None and _grapheme_safe(text, pos) == pos and fits(pos, state):
+        if state is not None and grapheme_safe(text, pos) == pos and fits(pos, state):
             reopen = state.reopeners()
             return text[:pos] + state.closers() + suffix, reopen + text[pos:], len(reopen)
     # A single atom longer than the limit: nothing left to keep whole.
@@ -489,7 +377,7 @@ def render_starter(post: Post, *, excerpt_chars: int = 1500) -> Starter:
     """The message a post's thread starts from: a link line and an embed of the post."""
     url = _http_url(post.url)
     embed = discord.Embed(
-        title=_shorten_escaped(escape_title(post.title), EMBED_TITLE_LIMIT) or "Untitled post",
+        title=shorten_escaped(escape_title(post.title), EMBED_TITLE_LIMIT) or "Untitled post",
         url=url,
         timestamp=post.published_at,
     )
@@ -497,9 +385,9 @@ def render_starter(post: Post, *, excerpt_chars: int = 1500) -> Starter:
     if body:
         limit = max(1, min(excerpt_chars, EMBED_DESCRIPTION_LIMIT))
         embed.description = excerpt(body, limit)
-    author = _clean_line(post.author_name or "")
+    author = clean_line(post.author_name or "")
     if author:
-        embed.set_author(name=_shorten(f"by {author}", EMBED_AUTHOR_LIMIT))
+        embed.set_author(name=shorten(f"by {author}", EMBED_AUTHOR_LIMIT))
     image = _http_url(post.image_url)
     if image:
         embed.set_image(url=image)
@@ -530,20 +418,20 @@ def _swap_letters(swaps: dict[str, str], match: re.Match[str]) -> str:
 
 def webhook_username(name: str) -> str:
     """A name Discord accepts as a webhook username, as close to `name` as allowed."""
-    cleaned = _clean_line(name)
+    cleaned = clean_line(name)
     for pattern, swaps in _FORBIDDEN_NAME_PARTS:
         cleaned = pattern.sub(partial(_swap_letters, swaps), cleaned)
     if cleaned.lower() in _FORBIDDEN_NAMES:
         cleaned = f"{cleaned} (web)"
-    return _shorten(cleaned, WEBHOOK_USERNAME_LIMIT).strip() or "Guest"
+    return shorten(cleaned, WEBHOOK_USERNAME_LIMIT).strip() or "Guest"
 
 
 def _quote_line(parent: ParentQuote) -> str:
-    name = _shorten_escaped(escape_title(parent.author_name) or "someone", 80)
+    name = shorten_escaped(escape_title(parent.author_name) or "someone", 80)
     line = f"> ↪ replying to **{name}**"
     words = escape_title(parent.excerpt)
     if words:
-        line += f": “{_shorten_escaped(words, 80)}”"
+        line += f": “{shorten_escaped(words, 80)}”"
     url = _http_url(parent.jump_url)
     if url:
         line += f" — {url}"

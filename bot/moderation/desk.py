@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.discord_helpers import jump_url
+from bot.discord_text import escape_title
 from bot.errors import UserFacingError
-from bot.mirror.mirroring import jump_url
-from bot.mirror.render import escape_title
 from bot.moderation.enforcement import ACTION_TITLES, Enforcer, quote
 from bot.moderation.views import QUEUE_PAGE_SIZE, queue_view
 from bot.permissions import is_moderator

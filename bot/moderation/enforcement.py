@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.clock import utcnow
+from bot.discord_helpers import DISCORD_FAILURES, describe_failure, jump_url
+from bot.discord_text import escape_title, neutralise_mentions, one_line
 from bot.log import get_logger
-from bot.mirror.mirroring import DISCORD_FAILURES, describe_failure, jump_url
-from bot.mirror.render import escape_title, neutralise_mentions, one_line
 from bot.moderation.durations import format_duration
 from bot.moderation.views import review_view
 from bot.store.cases import (

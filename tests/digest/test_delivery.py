@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import to_db
-from bot.digest.content import CHART_FILENAME, QUIET_WEEK, last_complete_period
 from bot.digest.delivery import last_due_time, schedule_trigger
+from bot.digest.period import last_complete_period
+from bot.digest.render import CHART_FILENAME, QUIET_WEEK
 from bot.store.digest import get_digest
 from bot.store.meta import set_meta
 from bot.store.models import SourceComment

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.clock import utcnow
-from bot.mirror.render import find_post_marker, thread_name, webhook_username
+from bot.discord_text import thread_name
+from bot.mirror.render import find_post_marker, webhook_username
 from bot.mirror.sources.wxr import parse_wxr
 from bot.store.comments import list_comments, set_comment_status
 from bot.store.mirrors import get_mirror
