@@ -5,7 +5,7 @@
 The emulator enforces Discord's default limits (EmulatorConfig(): 50 requests/s globally and
 50/s per route, a route's bucket being per channel for GET /channels/{id}/messages).
 
-1. The bot runs once with the sync cog: it mirrors the posts (one forum thread each) and
+1. The bot runs once with the comments cog: it mirrors the posts (one forum thread each) and
    catches them up, so every thread has a sync cursor, as after a normal day. It is stopped.
 2. While it is down, members write --messages replies spread evenly over the threads
    (1 in 5 a Discord reply to an earlier message), through the emulator driver.

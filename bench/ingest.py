@@ -4,7 +4,7 @@
                                      [--moderation]
 
 One run reports:
-  1. comments committed per second by threadbridge (sync cog, 200 mirrored post threads);
+  1. comments committed per second by threadbridge (comments cog, 200 mirrored post threads);
   2. the same stream's rate into a bare discord.py client that does nothing with the events;
   3. the ratio of the two (goal: at least 70%);
   4. p50 / p99 delay from the event leaving the emulator to its row being committed, at an

@@ -77,7 +77,7 @@ class CommentWriter:
 
     def submit_reply(self, event: Created) -> bool:
         """Queue a live reply, unless the backlog is full: then False, and the caller must have
-        the thread's history read later (the sync cog does), since the reply is not queued."""
+        the thread's history read later (the comments cog does), since the reply is not queued."""
         if self.live_backlog >= self.max_live_backlog:
             return False
         self.live_backlog += 1

@@ -373,7 +373,7 @@ async def test_moderator_commands_and_context_menus(
         assert not emulator.channel(thread_id).locked
 
         async def reopened():
-            # The thread's own update events arrive through the sync writer a moment later.
+            # The thread's own update events arrive through the comment writer a moment later.
             return not (await get_post(bot.store, post_id)).comments_closed
 
         await eventually(reopened)
@@ -614,7 +614,7 @@ async def test_old_posts_are_closed_by_the_job(start_bot, mod_settings, emulator
             {"post": old_id},
         )
         await settled(bot)
-        # The thread's own update events reach the store through the sync writer, in order:
+        # The thread's own update events reach the store through the comment writer, in order:
         # once a later message is stored, they have been applied.
         marker = emulator.send_message(old_thread, community.member_ids[1], "open again")
         await judged(bot, marker.id)
