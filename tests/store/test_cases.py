@@ -38,10 +38,7 @@ from tests.comments.test_apply import (
     msg,
     sid,
 )
-from tests.comments.test_judging import policy, statuses
-
-GUILD = 5_000
-QUIET = RuleSet(max_links=None, flood_count=None, duplicate_window=None, max_mentions=None)
+from tests.comments.test_judging import GUILD, policy, statuses
 
 
 @pytest.fixture
