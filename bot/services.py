@@ -1,6 +1,6 @@
 """The services the cogs share, built once for each bot by `build_services` and handed to every
-cog: the comment writer, the rules in force, the enforcer of cases, the review desk, and
-mirroring."""
+cog: the comment writer, the rules in force, the enforcer of cases, the case lifecycle (every
+decision that opens a case), the review desk, and mirroring."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bot.comments.events import SyncPolicy
 from bot.comments.policy import sync_policy
 from bot.comments.writer import CommentWriter
 from bot.mirror.mirroring import Mirroring
+from bot.moderation.cases import Cases
 from bot.moderation.desk import ReviewDesk
 from bot.moderation.enforcement import Enforcer
 from bot.moderation.rulebook import Rulebook
@@ -24,6 +25,7 @@ class Services:
     writer: CommentWriter
     rulebook: Rulebook
     enforcer: Enforcer
+    cases: Cases
     desk: ReviewDesk
     mirroring: Mirroring
 
@@ -44,6 +46,8 @@ def build_services(bot: Threadbridge) -> Services:
     guild_id = settings.guild_id
     rulebook = Rulebook(bot.store, settings)
     enforcer = Enforcer(bot)
+    # bot.clock is looked up at each decision, not captured here.
+    cases = Cases(bot.store, guild_id=guild_id, clock=lambda: bot.clock(), enforcer=enforcer)
     mirroring = Mirroring(bot, bot.store, channel_id=settings.mirror_channel_id)
 
     def policy() -> SyncPolicy:
@@ -63,6 +67,7 @@ def build_services(bot: Threadbridge) -> Services:
         writer=writer,
         rulebook=rulebook,
         enforcer=enforcer,
-        desk=ReviewDesk(bot, enforcer),
+        cases=cases,
+        desk=ReviewDesk(bot, cases),
         mirroring=mirroring,
     )

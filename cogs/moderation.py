@@ -2,8 +2,8 @@
 Comment history context menus, and the scheduled moderation jobs.
 
 The rules themselves run in the comment writer as comments are stored (bot.comments.judging);
-this cog changes the rules in force (bot.moderation.rulebook) and opens moderators' cases,
-which the enforcer settles.
+this cog changes the rules in force (bot.moderation.rulebook) and turns moderators' commands
+into decisions, whose cases bot.moderation.cases opens and the enforcer settles.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bot.clock import utcnow
 from bot.discord_text import escape_title, one_line
 from bot.errors import UserFacingError
 from bot.log import get_logger
+from bot.moderation.cases import Cases
 from bot.moderation.desk import ReviewDesk, comment_line
 from bot.moderation.durations import DurationError, format_duration, parse_duration
 from bot.moderation.enforcement import ACTION_TITLES, Enforcer
@@ -35,21 +36,8 @@ from bot.moderation.rulebook import (
 from bot.moderation.rules import RuleError
 from bot.moderation.views import QueuePageButton, ReviewButton
 from bot.permissions import is_moderator
-from bot.store.bans import (
-    active_ban,
-    ban_commenter,
-    lift_expired_bans,
-    next_ban_end,
-    unban_commenter,
-)
-from bot.store.cases import (
-    get_case,
-    list_cases,
-    open_case,
-    remove_comments_of,
-    set_case_reason,
-)
-from bot.store.closing import posts_to_close, set_comments_closed
+from bot.store.bans import active_ban, next_ban_end
+from bot.store.cases import get_case, list_cases, set_case_reason
 from bot.store.comment_refs import (
     CommentRef,
     comment_by_message,
@@ -98,12 +86,18 @@ class ModerationCog(
     rules = app_commands.Group(name="rules", description="The rules every comment is checked by")
 
     def __init__(
-        self, bot: Threadbridge, rulebook: Rulebook, enforcer: Enforcer, desk: ReviewDesk
+        self,
+        bot: Threadbridge,
+        rulebook: Rulebook,
+        enforcer: Enforcer,
+        desk: ReviewDesk,
+        cases: Cases,
     ) -> None:
         self.bot = bot
         self.rulebook = rulebook
         self.enforcer = enforcer
         self.desk = desk
+        self.decisions = cases  # not `cases`: that is the /mod cases command
         self.menus = [
             self._menu("Hold", self.hold_menu),
             self._menu("Remove", self.remove_menu),
@@ -171,11 +165,9 @@ class ModerationCog(
 
     async def lift_bans(self) -> list[Case]:
         """Lift the bans whose time is up, then schedule this again for the next one to end."""
-        now = self.bot.clock()
-        cases = await lift_expired_bans(self.bot.store, self.guild_id, now)
+        cases = await self.decisions.lift_expired_bans()
         if cases:
             log.info("comment bans expired", count=len(cases))
-        self.enforcer.submit(case.id for case in cases)
         await self.schedule_next_ban_end()
         return cases
 
@@ -192,23 +184,9 @@ class ModerationCog(
         days = self.bot.settings.close_comments_after_days
         if not days:
             return []
-        now = self.bot.clock()
-        opened: list[Case] = []
-        for post_id in await posts_to_close(self.bot.store, now - timedelta(days=days)):
-            case = await set_comments_closed(
-                self.bot.store,
-                guild_id=self.guild_id,
-                post_id=post_id,
-                closed=True,
-                moderator_id=None,
-                reason=f"comments close {days} days after a post is published",
-                now=now,
-            )
-            if case is not None:
-                opened.append(case)
+        opened = await self.decisions.close_old_posts(days)
         if opened:
             log.info("comments closed on old posts", count=len(opened))
-        self.enforcer.submit(case.id for case in opened)
         return opened
 
     async def erase_bodies(self) -> int:
@@ -317,20 +295,13 @@ class ModerationCog(
         chosen = await get_post(self.bot.store, post)
         if chosen is None:
             raise UserFacingError(f"There is no post {post}.")
-        case = await set_comments_closed(
-            self.bot.store,
-            guild_id=self.guild_id,
-            post_id=chosen.id,
-            closed=closed,
-            moderator_id=interaction.user.id,
-            reason=reason,
-            now=self.bot.clock(),
+        case = await self.decisions.set_comments_closed(
+            chosen.id, closed=closed, moderator_id=interaction.user.id, reason=reason
         )
         title = escape_title(chosen.title)[:200]
         if case is None:
             state = "closed" if closed else "open"
             raise UserFacingError(f"Comments on **{title}** are already {state}.")
-        self.enforcer.submit([case.id])
         what = "closed" if closed else "reopened"
         await self._done(interaction, case, f"Comments on **{title}** {what}")
 
@@ -371,18 +342,10 @@ class ModerationCog(
     ) -> None:
         if member.bot or is_moderator(member, self.bot.settings.moderator_role_ids):
             raise UserFacingError("Bots and moderators cannot be banned from commenting.")
-        now = self.bot.clock()
-        case = await ban_commenter(
-            self.bot.store,
-            guild_id=self.guild_id,
-            user_id=member.id,
-            until=None if duration is None else now + duration,
-            moderator_id=interaction.user.id,
-            reason=reason,
-            now=now,
+        case = await self.decisions.ban(
+            member.id, duration=duration, moderator_id=interaction.user.id, reason=reason
         )
         await self.schedule_next_ban_end()
-        self.enforcer.submit([case.id])
         length = "until unbanned" if duration is None else f"for {format_duration(duration)}"
         await self._done(interaction, case, f"{member.mention} is banned from commenting {length}")
 
@@ -394,18 +357,12 @@ class ModerationCog(
         member: discord.User,
         reason: Reason | None = None,
     ) -> None:
-        case = await unban_commenter(
-            self.bot.store,
-            guild_id=self.guild_id,
-            user_id=member.id,
-            moderator_id=interaction.user.id,
-            reason=reason,
-            now=self.bot.clock(),
+        case = await self.decisions.unban(
+            member.id, moderator_id=interaction.user.id, reason=reason
         )
         if case is None:
             raise UserFacingError(f"{member.mention} is not banned from commenting.")
         await self.schedule_next_ban_end()
-        self.enforcer.submit([case.id])
         await self._done(interaction, case, f"{member.mention} can comment again")
 
     @app_commands.command(name="warn", description="Warn a member (sent to them privately)")
@@ -415,16 +372,7 @@ class ModerationCog(
     ) -> None:
         if member.bot:
             raise UserFacingError("Bots cannot be warned.")
-        case = await open_case(
-            self.bot.store,
-            guild_id=self.guild_id,
-            action=CaseAction.WARN,
-            now=self.bot.clock(),
-            target_user_id=member.id,
-            moderator_id=interaction.user.id,
-            reason=reason,
-        )
-        self.enforcer.submit([case.id])
+        case = await self.decisions.warn(member.id, moderator_id=interaction.user.id, reason=reason)
         await self._done(interaction, case, f"{member.mention} warned")
 
     @app_commands.command(name="purge", description="Remove a member's comments")
@@ -439,16 +387,9 @@ class ModerationCog(
     ) -> None:
         if post is not None and await get_post(self.bot.store, post) is None:
             raise UserFacingError(f"There is no post {post}.")
-        case, removed = await remove_comments_of(
-            self.bot.store,
-            guild_id=self.guild_id,
-            user_id=member.id,
-            post_id=post,
-            moderator_id=interaction.user.id,
-            reason=reason,
-            now=self.bot.clock(),
+        case, removed = await self.decisions.purge(
+            member.id, post_id=post, moderator_id=interaction.user.id, reason=reason
         )
-        self.enforcer.submit([case.id])
         await self._done(interaction, case, f"{removed} comment(s) of {member.mention} removed")
 
     @app_commands.command(name="cases", description="The latest moderation cases")
@@ -699,5 +640,5 @@ class ModerationCog(
 async def setup(bot: Threadbridge) -> None:
     services = bot.services
     await bot.add_cog(
-        ModerationCog(bot, services.rulebook, services.enforcer, services.desk)
+        ModerationCog(bot, services.rulebook, services.enforcer, services.desk, services.cases)
     )

@@ -1,6 +1,7 @@
-"""The review desk: moderators' decisions on comments, the review queue's pages, and what the
-queue's and mod-log's Approve/Remove buttons do when clicked (bot.moderation.views routes them
-here). Used by the moderation cog's commands and by the buttons alike."""
+"""The review desk: moderators' decisions on comments (made by bot.moderation.cases), the review
+queue's pages, and what the queue's and mod-log's Approve/Remove buttons do when clicked
+(bot.moderation.views routes them here). Used by the moderation cog's commands and by the
+buttons alike."""
 
 from __future__ import annotations
 
@@ -12,24 +13,16 @@ import discord
 from bot.discord_helpers import jump_url
 from bot.discord_text import escape_title
 from bot.errors import UserFacingError
-from bot.moderation.enforcement import ACTION_TITLES, Enforcer, quote
+from bot.moderation.cases import Cases
+from bot.moderation.enforcement import ACTION_TITLES, quote
 from bot.moderation.views import QUEUE_PAGE_SIZE, queue_view
 from bot.permissions import is_moderator
-from bot.store.cases import StatusConflict, decide_comment
 from bot.store.comment_refs import CommentRef, held_comments
 from bot.store.models import Case, CaseAction
 from bot.tree import Refusal, reply_privately
 
 if TYPE_CHECKING:
     from bot.client import Threadbridge
-
-
-def _status_problem(conflict: StatusConflict, comment_id: int) -> str:
-    if conflict.status is None:
-        return f"There is no comment #{comment_id}."
-    if conflict.source == "web":
-        return f"Comment #{comment_id} came from the site: moderate it there."
-    return f"Comment #{comment_id} is {conflict.status.value}, so that does not apply to it."
 
 
 def comment_line(comment: CommentRef, guild_id: int) -> str:
@@ -41,11 +34,11 @@ def comment_line(comment: CommentRef, guild_id: int) -> str:
 
 
 class ReviewDesk:
-    def __init__(self, bot: Threadbridge, enforcer: Enforcer) -> None:
+    def __init__(self, bot: Threadbridge, cases: Cases) -> None:
         assert bot.settings.guild_id is not None
         self.bot = bot
         self.guild_id = bot.settings.guild_id
-        self.enforcer = enforcer
+        self.cases = cases
 
     def require_moderator(self, interaction: discord.Interaction[Threadbridge]) -> None:
         if not is_moderator(interaction.user, self.bot.settings.moderator_role_ids):
@@ -58,20 +51,10 @@ class ReviewDesk:
         action: CaseAction,
         reason: str | None,
     ) -> Case:
-        try:
-            case = await decide_comment(
-                self.bot.store,
-                guild_id=self.guild_id,
-                comment_id=comment_id,
-                action=action,
-                moderator_id=interaction.user.id,
-                reason=reason,
-                now=self.bot.clock(),
-            )
-        except StatusConflict as conflict:
-            raise UserFacingError(_status_problem(conflict, comment_id)) from None
-        self.enforcer.submit([case.id])
-        return case
+        """The moderator's decision on a comment (UserFacingError when it does not apply)."""
+        return await self.cases.decide(
+            comment_id, action, moderator_id=interaction.user.id, reason=reason
+        )
 
     async def show_queue(
         self, interaction: discord.Interaction[Threadbridge], page: int, *, edit: bool
