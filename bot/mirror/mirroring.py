@@ -1,51 +1,28 @@
 """Mirroring: each post becomes one Discord thread, exactly once, with the web comments it has.
 
-A post's thread and starter are made by threads.py. The web comments posted into the threads,
-through the channel webhook, are handled here.
+A round ties the parts together: the posts waiting are given their threads (threads.py), then
+stale starters are refreshed, and web comments are brought up to date in the threads
+(web_comments.py). One round runs at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import discord
 
 from bot.clock import utcnow
-from bot.discord_helpers import DISCORD_FAILURES, describe_failure, jump_url
-from bot.log import event_context, get_logger
-from bot.mirror.render import ParentQuote, render_comment, webhook_username
-from bot.mirror.threads import (
-    NO_MENTIONS,
-    RECONCILE_HISTORY,
-    MirrorChannel,
-    PostThreads,
-    failure_notice,
-    thread_by_id,
-)
+from bot.log import event_context
+from bot.mirror.threads import NO_MENTIONS, MirrorChannel, PostThreads, failure_notice
+from bot.mirror.web_comments import WebComments
 from bot.store import Store
-from bot.store.comments import get_comment
 from bot.store.mirrors import get_mirror, list_mirrors, mark_failure_reported, posts_to_mirror
-from bot.store.models import Comment, CommentStatus, Mirror, MirrorState, Post
+from bot.store.models import Mirror, MirrorState, Post
 from bot.store.posts import get_post
-from bot.store.web_comments import (
-    PostedComment,
-    begin_posting,
-    changed_web_comments,
-    is_comment_message,
-    posts_with_waiting_comments,
-    record_posted,
-    record_withdrawn,
-    web_comments_to_post,
-)
 
-WEBHOOK_NAME = "threadbridge"
 PAGE_OF_POSTS = 50
-
-log = get_logger("threadbridge.mirror")
 
 
 @dataclass(slots=True)
@@ -65,8 +42,7 @@ class Mirroring:
     def __init__(self, client: discord.Client, store: Store, *, channel_id: int) -> None:
         self.store = store
         self.threads = PostThreads(client, store, channel_id=channel_id)
-        self.client = client
-        self._webhook: discord.Webhook | None = None
+        self.web_comments = WebComments(client, store)
         self._lock = asyncio.Lock()
 
     async def run_once(self, *, now: datetime | None = None) -> MirrorRound:
@@ -89,8 +65,8 @@ class Mirroring:
                     with event_context(post_id=post.id, channel_id=channel.id):
                         await self._mirror_one(channel, post, mirror, result)
             await self.threads.refresh_stale_starters(channel, result)
-            await self.apply_changes(channel, result)
-            await self.post_waiting(channel, result)
+            await self.web_comments.apply_changes(channel, result)
+            await self.web_comments.post_waiting(channel, result)
             return result
 
     async def mirror_post_now(self, post: Post) -> Mirror | None:
@@ -108,176 +84,7 @@ class Mirroring:
     ) -> None:
         thread = await self.threads.ensure_thread(channel, post, mirror, result)
         if thread is not None:
-            await self.post_comments(channel, post, thread, result)
-
-    # --- web comments ----------------------------------------------------------------------
-
-    @property
-    def webhook_id(self) -> int | None:
-        """The webhook web comments are posted with, once known (the sync must skip it)."""
-        return self._webhook.id if self._webhook is not None else None
-
-    async def webhook(self, channel: MirrorChannel) -> discord.Webhook:
-        """The channel webhook that posts web comments under their authors' names."""
-        if self._webhook is not None and self._webhook.channel_id == channel.id:
-            return self._webhook
-        for hook in await channel.webhooks():
-            if (
-                hook.name == WEBHOOK_NAME
-                and hook.user is not None
-                and self.client.user is not None
-                and hook.user.id == self.client.user.id
-                and hook.token
-            ):
-                self._webhook = hook
-                return hook
-        self._webhook = await channel.create_webhook(
-            name=WEBHOOK_NAME, reason="posts web comments into post threads"
-        )
-        return self._webhook
-
-    # --- posting ----------------------------------------------------------------------------
-
-    async def post_waiting(self, channel: MirrorChannel, result: MirrorRound) -> None:
-        """Comments still waiting in mirrored posts: late arrivals, or left by a failed try."""
-        for post_id in await posts_with_waiting_comments(self.store):
-            mirror = await get_mirror(self.store, post_id)
-            post = await get_post(self.store, post_id)
-            if mirror is None or post is None or mirror.state is not MirrorState.MIRRORED:
-                continue
-            assert mirror.thread_id is not None
-            thread = await thread_by_id(self.client, mirror.thread_id)
-            if thread is None:
-                continue
-            with event_context(post_id=post_id, channel_id=thread.id):
-                await self.post_comments(channel, post, thread, result)
-
-    async def post_comments(
-        self, channel: MirrorChannel, post: Post, thread: discord.Thread, result: MirrorRound
-    ) -> None:
-        """Post the post's waiting comments into its thread, in order."""
-        try:
-            await self._post_comments(channel, post, thread, result)
-        except DISCORD_FAILURES as error:
-            # The thread stands; the comments still waiting are posted at the next round.
-            log.warning("comments not posted", reason=describe_failure(error))
-
-    async def _post_comments(
-        self, channel: MirrorChannel, post: Post, thread: discord.Thread, result: MirrorRound
-    ) -> None:
-        waiting = await web_comments_to_post(self.store, post.id)
-        if not waiting:
-            return
-        webhook = await self.webhook(channel)
-        for comment, interrupted in waiting:
-            parts = render_comment(
-                comment.body,
-                author_name=comment.author_name,
-                parent=await self._parent_quote(comment, thread),
-            )
-            username = webhook_username(comment.author_name)
-            found: list[int] = []
-            if interrupted:
-                found = await self._find_posted_parts(thread, webhook, username, parts)
-            await begin_posting(self.store, comment.id, thread.id)
-            ids = list(found)
-            for part in parts[len(found) :]:
-                message = await webhook.send(
-                    part,
-                    username=username,
-                    thread=thread,
-                    wait=True,
-                    allowed_mentions=NO_MENTIONS,
-                )
-                ids.append(message.id)
-            await record_posted(self.store, comment, thread.id, ids)
-            result.comments_posted += 1
-
-    async def _parent_quote(self, comment: Comment, thread: discord.Thread) -> ParentQuote | None:
-        if comment.parent_id is None:
-            return None
-        parent = await get_comment(self.store, comment.parent_id)
-        if parent is None:
-            return None
-        link = None
-        if parent.discord_message_id is not None:
-            link = jump_url(thread.guild.id, thread.id, parent.discord_message_id)
-        return ParentQuote(author_name=parent.author_name, jump_url=link)
-
-    async def _find_posted_parts(
-        self, thread: discord.Thread, webhook: discord.Webhook, username: str, parts: list[str]
-    ) -> list[int]:
-        """Parts of a comment an interrupted attempt already posted, in order."""
-        ours = [
-            message
-            async for message in thread.history(limit=RECONCILE_HISTORY, oldest_first=False)
-            if message.webhook_id == webhook.id and message.author.name == username
-        ]
-        ours.reverse()
-        for start, message in enumerate(ours):
-            if message.content != parts[0]:
-                continue
-            ids = [message.id]
-            for follower, part in zip(ours[start + 1 :], parts[1:], strict=False):
-                if follower.content != part:
-                    break
-                ids.append(follower.id)
-            if not await self._already_recorded(ids[0]):
-                log.info("found the messages of an interrupted comment", parts=len(ids))
-                return ids
-        return []
-
-    async def _already_recorded(self, message_id: int) -> bool:
-        return await is_comment_message(self.store, message_id)
-
-    # --- edits and removals -----------------------------------------------------------------
-
-    async def apply_changes(self, channel: MirrorChannel, result: MirrorRound) -> None:
-        """Show in Discord the comments edited or removed in the store since they were posted."""
-        changed = await changed_web_comments(self.store)
-        if not changed:
-            return
-        webhook = await self.webhook(channel)
-        for posted in changed:
-            with event_context(post_id=posted.comment.post_id, channel_id=posted.thread_id):
-                try:
-                    await self._apply_change(webhook, posted)
-                    result.comments_updated += 1
-                except DISCORD_FAILURES as error:
-                    log.warning("comment change not shown", reason=describe_failure(error))
-
-    async def _apply_change(self, webhook: discord.Webhook, posted: PostedComment) -> None:
-        comment = posted.comment
-        thread = discord.Object(posted.thread_id)
-        if comment.status is not CommentStatus.VISIBLE:
-            await _delete_messages(webhook, posted.message_ids, thread)
-            await record_withdrawn(self.store, comment)
-            return
-        resolved = await thread_by_id(self.client, posted.thread_id)
-        parent = await self._parent_quote(comment, resolved) if resolved else None
-        parts = render_comment(comment.body, author_name=comment.author_name, parent=parent)
-        ids = list(posted.message_ids)
-        if len(parts) == len(ids):
-            for message_id, part in zip(ids, parts, strict=True):
-                await webhook.edit_message(
-                    message_id, content=part, thread=thread, allowed_mentions=NO_MENTIONS
-                )
-        else:
-            # A different number of parts cannot be edited in place: post the comment anew.
-            await _delete_messages(webhook, ids, thread)
-            ids = []
-            for part in parts:
-                message = await webhook.send(
-                    part,
-                    username=webhook_username(comment.author_name),
-                    thread=thread,
-                    wait=True,
-                    allowed_mentions=NO_MENTIONS,
-                )
-                ids.append(message.id)
-        await record_posted(self.store, comment, posted.thread_id, ids)
-
-    # --- failures --------------------------------------------------------------------------
+            await self.web_comments.post_comments(channel, post, thread, result)
 
     async def report_failures(self, modlog: discord.abc.Messageable | None) -> int:
         """Tell the mod-log once about each mirror that failed or broke."""
@@ -293,12 +100,3 @@ class Mirroring:
             await mark_failure_reported(self.store, mirror.post_id)
             reported += 1
         return reported
-
-
-async def _delete_messages(
-    webhook: discord.Webhook, message_ids: Iterable[int], thread: discord.abc.Snowflake
-) -> None:
-    for message_id in message_ids:
-        # Already gone (deleted by a moderator in Discord): nothing left to withdraw.
-        with contextlib.suppress(discord.NotFound):
-            await webhook.delete_message(message_id, thread=thread)
