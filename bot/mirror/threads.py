@@ -26,6 +26,7 @@ from bot.store.mirrors import mark_starter_fresh, record_mirror, stale_starters
 from bot.store.models import Mirror, MirrorState, Post
 
 if TYPE_CHECKING:
+    # Annotations only: mirroring.py imports this module to run its round.
     from bot.mirror.mirroring import MirrorRound
 
 NO_MENTIONS = discord.AllowedMentions.none()

@@ -35,6 +35,7 @@ from bot.store.web_comments import (
 )
 
 if TYPE_CHECKING:
+    # Annotations only: mirroring.py imports this module to run its round.
     from bot.mirror.mirroring import MirrorRound
 
 WEBHOOK_NAME = "threadbridge"
