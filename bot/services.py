@@ -54,7 +54,7 @@ def build_services(bot: Threadbridge) -> Services:
         # Asked for each batch: the server's roles (who moderates) may have changed meanwhile.
         assert bot.user is not None
         guild = bot.get_guild(guild_id)
-        webhook_id = mirroring.webhook_id
+        webhook_id = mirroring.web_comments.webhook_id
         return sync_policy(
             settings,
             own_user_id=bot.user.id,

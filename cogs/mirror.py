@@ -14,8 +14,9 @@ from bot.clock import utcnow
 from bot.discord_text import escape_title
 from bot.errors import UserFacingError
 from bot.log import event_context, get_logger
-from bot.mirror.mirroring import MirrorError, Mirroring, failure_notice
+from bot.mirror.mirroring import Mirroring
 from bot.mirror.poller import poll_feed
+from bot.mirror.threads import MirrorError, failure_notice
 from bot.permissions import is_admin
 from bot.store.mirrors import (
     count_mirrors_by_state,

@@ -1,19 +1,16 @@
 """Mirroring end to end: posts and their web comments become Discord threads, exactly once."""
 
 import re
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from bot.clock import utcnow
 from bot.discord_text import thread_name
 from bot.mirror.render import find_post_marker, webhook_username
 from bot.mirror.sources.wxr import parse_wxr
-from bot.store.comments import list_comments, set_comment_status
+from bot.store.comments import list_comments
 from bot.store.mirrors import get_mirror
-from bot.store.models import CommentStatus, MirrorState, SourceComment, SourcePost
+from bot.store.models import MirrorState, SourcePost
 from bot.store.posts import save_source_post
 from bot.store.web_comments import comment_message_ids
 from tests.shared_files import shared_file
@@ -38,27 +35,6 @@ def hostile_post(**changes):
         "published_at": datetime(2024, 1, 1, tzinfo=UTC),
     }
     return SourcePost(**{**fields, **changes})
-
-
-@pytest.fixture
-def forum(emulator, community):
-    """A forum whose tags match the seed post's categories (in another case)."""
-    return emulator.create_channel(
-        community.guild_id,
-        "community-posts",
-        "forum",
-        available_tags=["documentary", "FREE SPEECH", "Unrelated"],
-    )
-
-
-@pytest.fixture
-def forum_settings(bot_settings, forum):
-    return bot_settings.model_copy(update={"mirror_channel_id": forum.id})
-
-
-@pytest.fixture
-def text_settings(bot_settings, community):
-    return bot_settings.model_copy(update={"mirror_channel_id": community.text_channel_id})
 
 
 async def mirror_now(bot, **kwargs):
@@ -146,24 +122,6 @@ async def test_a_second_round_and_a_restart_change_nothing(
     assert len(emulator.journal.requests_matching("POST", "/webhooks/")) == messages_before
 
 
-async def test_text_channel_gets_a_starter_and_a_thread_from_it(
-    start_bot, text_settings, emulator, community
-):
-    async with start_bot(text_settings, extensions=MIRROR_EXTENSIONS) as bot:
-        saved = await save_source_post(bot.store, seed_post())
-        await mirror_now(bot)
-        mirror = await get_mirror(bot.store, saved.post.id)
-    (starter,) = [
-        m
-        for m in emulator.messages(community.text_channel_id)
-        if m.author_id == community.bot_user_id
-    ]
-    assert mirror.thread_id == starter.id == mirror.starter_message_id
-    thread = emulator.channel(mirror.thread_id)
-    assert thread.parent_id == community.text_channel_id
-    assert len(webhook_messages(emulator, thread.id)) >= 24
-
-
 async def test_hostile_feed_content_pings_nobody(start_bot, forum_settings, forum, emulator):
     async with start_bot(forum_settings, extensions=MIRROR_EXTENSIONS) as bot:
         await save_source_post(bot.store, hostile_post())
@@ -180,44 +138,6 @@ async def test_hostile_feed_content_pings_nobody(start_bot, forum_settings, foru
         assert not PING.search(text), text
     assert "x()" not in str(payload["embeds"])
     assert "@" in thread.name  # shown literally, not removed
-
-
-async def test_crash_after_discord_created_the_thread_is_reconciled(
-    start_bot, forum_settings, forum, emulator
-):
-    source = seed_post()
-    # Discord creates the thread, but the answer never reaches the bot, which is stopped.
-    emulator.inject("POST", rf"/channels/{forum.id}/threads", delay=30, after=True)
-    async with start_bot(forum_settings, extensions=MIRROR_EXTENSIONS) as bot:
-        saved = await save_source_post(bot.store, source)
-        bot.get_cog("mirror").request_round()
-        await emulator.wait_for_event("THREAD_CREATE", timeout=10)
-    assert len(emulator.threads(parent_id=forum.id)) == 1
-
-    async with start_bot(forum_settings, extensions=MIRROR_EXTENSIONS) as bot:
-        assert (await get_mirror(bot.store, saved.post.id)).state is MirrorState.MIRRORING
-        await mirror_now(bot)
-        mirror = await get_mirror(bot.store, saved.post.id)
-    (thread,) = emulator.threads(parent_id=forum.id)
-    assert mirror.state is MirrorState.MIRRORED and mirror.thread_id == thread.id
-
-
-async def test_lost_answer_is_reconciled_on_retry(start_bot, text_settings, emulator, community):
-    emulator.inject(
-        "POST",
-        rf"/channels/{community.text_channel_id}/messages/\d+/threads",
-        drop=True,
-        after=True,
-    )
-    async with start_bot(text_settings, extensions=MIRROR_EXTENSIONS) as bot:
-        saved = await save_source_post(bot.store, hostile_post())
-        first = await mirror_now(bot)
-        assert saved.post.id in first.failed
-        await mirror_now(bot, now=utcnow() + timedelta(hours=1))
-        mirror = await get_mirror(bot.store, saved.post.id)
-    assert mirror.state is MirrorState.MIRRORED
-    threads = emulator.threads(parent_id=community.text_channel_id)
-    assert [t.id for t in threads] == [mirror.thread_id]
 
 
 async def test_missing_permission_fails_once_reported_and_retried(
@@ -274,45 +194,6 @@ async def test_deleted_thread_marks_the_mirror_broken_and_repost_recreates_it(
     assert len(webhook_messages(emulator, renewed.thread_id)) >= 24
 
 
-async def test_web_comment_edits_and_removals_reach_the_thread(
-    start_bot, forum_settings, forum, emulator
-):
-    async with start_bot(forum_settings, extensions=MIRROR_EXTENSIONS) as bot:
-        saved = await save_source_post(bot.store, seed_post())
-        await mirror_now(bot)
-        first, second = (await list_comments(bot.store, saved.post.id))[:2]
-        async with bot.store.transaction() as db:
-            await db.execute(
-                "UPDATE comments SET body = ? WHERE id = ?",
-                ("<p>Edited on the site.</p>", first.id),
-            )
-        await set_comment_status(bot.store, second.id, CommentStatus.REMOVED, "spam")
-        later = SourceComment(
-            external_id="web-late",
-            author_name="Late Reader",
-            content_html="<p>Arrived after the thread.</p>",
-            created_at=utcnow(),
-            parent_external_id=first.external_id,
-        )
-        source = seed_post()
-        await save_source_post(bot.store, replace(source, comments=(*source.comments, later)))
-        result = await mirror_now(bot)
-    assert (result.comments_updated, result.comments_posted) == (2, 1)
-    newest = emulator.messages(saved_thread(emulator, forum))[-1]
-    assert newest.webhook_name == "Late Reader"
-    assert "Arrived after the thread." in newest.content
-    assert f"/{first.discord_message_id}" in newest.content.splitlines()[0]
-    assert "Edited on the site." in emulator.message(first.discord_message_id).content
-    assert second.discord_message_id not in {
-        m.id for m in emulator.messages(saved_thread(emulator, forum))
-    }
-
-
-def saved_thread(emulator, forum):
-    (thread,) = emulator.threads(parent_id=forum.id)
-    return thread.id
-
-
 async def test_mirror_commands_refuse_members(start_bot, forum_settings, emulator, community):
     member = next(m for m in community.member_ids if m != community.moderator_id)
     async with start_bot(forum_settings, extensions=MIRROR_EXTENSIONS):
@@ -354,22 +235,6 @@ async def test_hostile_feed_over_http_is_mirrored_literally(
     assert payload["mention_everyone"] is False and payload["mention_roles"] == []
 
 
-async def test_post_edited_at_its_source_updates_starter_and_thread_name(
-    start_bot, forum_settings, forum, emulator
-):
-    async with start_bot(forum_settings, extensions=MIRROR_EXTENSIONS) as bot:
-        await save_source_post(bot.store, hostile_post(title="First title"))
-        await mirror_now(bot)
-        edited = await save_source_post(bot.store, hostile_post(title="Corrected title"))
-        assert edited.edited
-        result = await mirror_now(bot)
-        again = await mirror_now(bot)
-    assert (result.starters_refreshed, again.starters_refreshed) == (1, 0)
-    (thread,) = emulator.threads(parent_id=forum.id)
-    assert thread.name == "Corrected title"
-    assert emulator.message_payload(thread.id)["embeds"][0]["title"] == "Corrected title"
-
-
 async def test_mirror_status_lists_failures_for_admins(
     start_bot, forum_settings, forum, emulator, community
 ):
@@ -405,26 +270,6 @@ async def test_mirroring_traffic_conforms_to_discords_openapi_spec(
         await save_source_post(bot.store, seed_post())
         await mirror_now(bot)
     assert emulator.journal.spec_problems == []
-
-
-async def test_comment_whose_answer_was_lost_is_not_posted_twice(
-    start_bot, forum_settings, forum, emulator
-):
-    # The first comment reaches the thread, but the bot never hears back.
-    emulator.inject("POST", r"/webhooks/\d+/[^/]+$", drop=True, after=True, times=1)
-    async with start_bot(forum_settings, extensions=MIRROR_EXTENSIONS) as bot:
-        saved = await save_source_post(bot.store, seed_post())
-        # The same round goes on with the comments still waiting, that one first.
-        first = await mirror_now(bot)
-        assert (await get_mirror(bot.store, saved.post.id)).state is MirrorState.MIRRORED
-        second = await mirror_now(bot)
-        comments = await list_comments(bot.store, saved.post.id)
-    assert (first.comments_posted, second.comments_posted) == (24, 0)
-    posted = webhook_messages(emulator, saved_thread(emulator, forum))
-    assert len(posted) == 24
-    contents = [m.content for m in posted]
-    assert len(contents) == len(set(contents)), "a comment was posted twice"
-    assert {c.discord_message_id for c in comments} <= {m.id for m in posted}
 
 
 async def test_one_round_mirrors_more_than_a_page_in_order(
