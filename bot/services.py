@@ -30,7 +30,7 @@ class Services:
     mirroring: Mirroring
 
     async def start(self) -> None:
-        await self.rulebook.reload()
+        # The rules come into force when the moderation cog loads (see its cog_load).
         self.writer.start()
         self.enforcer.start()
 

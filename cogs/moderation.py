@@ -118,12 +118,16 @@ class ModerationCog(
         return self.bot.settings.guild_id
 
     async def cog_load(self) -> None:
+        # Moderation brings the rules into force: from now on the comment writer judges every
+        # new and edited comment by them.
+        await self.rulebook.reload()
         self.bot.add_dynamic_items(ReviewButton, QueuePageButton)
         for menu in self.menus:
             self.bot.tree.add_command(menu)
         self._schedule()
 
     async def cog_unload(self) -> None:
+        self.rulebook.lift()
         for job in self.bot.scheduler.get_jobs():
             if job.id in JOBS:
                 job.remove()

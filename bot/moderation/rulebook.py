@@ -162,6 +162,10 @@ class Rulebook:
         self.rule_set = build_rule_set(self.settings, stored.lists, stored.limits)
         return self.rule_set
 
+    def lift(self) -> None:
+        """No rules in force: comments are stored unjudged until the next reload."""
+        self.rule_set = None
+
     def in_force(self, roles: Iterable[discord.Role]) -> RulesInForce | None:
         """What the comment writer judges by, given the server's roles as they stand now:
         holders of a moderator role, or of a role with Manage Messages or admin, moderate."""
