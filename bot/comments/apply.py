@@ -24,7 +24,7 @@ from bot.comments.events import (
     ThreadLocked,
     decide,
 )
-from bot.comments.judging import Judge
+from bot.comments.judging import Judge, Written, written_by
 from bot.comments.nesting import adopt_orphans, parent_for
 from bot.store import Store
 from bot.store.authors import upsert_discord_author_in
@@ -195,17 +195,7 @@ def _create(db: sqlite3.Connection, post_id: int, event: Created, batch: _Batch)
         reply_to=message.reply_to,
     )
     if not known.tombstoned and batch.judge is not None:
-        batch.judge.comment(
-            db,
-            post_id=post_id,
-            comment_id=comment_id,
-            author_row_id=author_id,
-            author_user_id=message.author_id,
-            standing=message.standing,
-            thread_id=message.thread_id,
-            text=message.content,
-            created_at=message.created_at,
-        )
+        batch.judge.comment(db, post_id, comment_id, written_by(author_id, message))
     if known.has_orphans:
         adopt_orphans(db, post_id, message.message_id, batch.policy.max_depth)
     # Read above with the rest: nothing in between writes early edits.
@@ -245,17 +235,15 @@ def _edit(db: sqlite3.Connection, post_id: int, event: Edited, batch: _Batch) ->
     revise_reply_in(db, reply, event.content, attachments, event.edited_at)
     # A held comment stays held (a moderator decides); a visible one is judged again.
     if body_changed and reply.status == "visible" and batch.judge is not None:
-        batch.judge.comment(
-            db,
-            post_id=post_id,
-            comment_id=reply.id,
-            author_row_id=reply.author_id,
-            author_user_id=reply.author_user_id,
-            standing=event.standing,
-            thread_id=event.thread_id,
-            text=event.content,
-            created_at=reply.created_at,
+        written = Written(
+            reply.author_id,
+            reply.author_user_id,
+            event.standing,
+            event.thread_id,
+            event.content,
+            reply.created_at,
         )
+        batch.judge.comment(db, post_id, reply.id, written)
     return "edited"
 
 

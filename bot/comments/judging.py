@@ -38,6 +38,18 @@ def _folded(body: str) -> str:
     return folded
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What the rules read of a comment: who wrote what, where and when."""
+
+    author_row_id: int  # the authors table's id
+    author_user_id: int  # the Discord user
+    standing: Standing
+    thread_id: int
+    text: str
+    created_at: datetime
+
+
 @dataclass
 class Judge:
     """Judges the comments of one batch by the rules in force, and keeps the cases it opened.
@@ -49,30 +61,11 @@ class Judge:
     _records: dict[int, AuthorRecord] = field(default_factory=dict)
 
     def comment(
-        self,
-        db: sqlite3.Connection,
-        *,
-        post_id: int,
-        comment_id: int,
-        author_row_id: int,
-        author_user_id: int,
-        standing: Standing,
-        thread_id: int,
-        text: str,
-        created_at: datetime,
+        self, db: sqlite3.Connection, post_id: int, comment_id: int, written: Written
     ) -> None:
         """Judge a new or edited visible comment; a hold or removal opens its case in this
         transaction, so the comment is never seen published before it is judged."""
-        verdict = self._verdict(
-            db,
-            author_row_id=author_row_id,
-            author_user_id=author_user_id,
-            standing=standing,
-            thread_id=thread_id,
-            text=text,
-            created_at=created_at,
-            comment_id=comment_id,
-        )
+        verdict = self._verdict(db, written, comment_id)
         if verdict.outcome is Outcome.ALLOW:
             return
         held = verdict.outcome is Outcome.HOLD
@@ -82,7 +75,7 @@ class Judge:
             guild_id=self.rules.guild_id,
             action=CaseAction.HOLD if held else CaseAction.REMOVE,
             now=now,
-            target_user_id=author_user_id,
+            target_user_id=written.author_user_id,
             comment_id=comment_id,
             post_id=post_id,
             rule=verdict.rule,
@@ -99,15 +92,7 @@ class Judge:
         author_row_id = discord_author_id_in(db, message.author_id)
         if author_row_id is None or case_for_message_exists_in(db, message.message_id):
             return  # the same message again (live and from catch-up): judged once
-        verdict = self._verdict(
-            db,
-            author_row_id=author_row_id,
-            author_user_id=message.author_id,
-            standing=message.standing,
-            thread_id=message.thread_id,
-            text=message.content,
-            created_at=message.created_at,
-        )
+        verdict = self._verdict(db, written_by(author_row_id, message), None)
         if verdict.outcome is not Outcome.REMOVE:
             return
         case = open_case_in(
@@ -125,17 +110,10 @@ class Judge:
         self.cases.append(case.id)
 
     def _verdict(
-        self,
-        db: sqlite3.Connection,
-        *,
-        author_row_id: int,
-        author_user_id: int,
-        standing: Standing,
-        thread_id: int,
-        text: str,
-        created_at: datetime,
-        comment_id: int | None = None,
+        self, db: sqlite3.Connection, written: Written, comment_id: int | None
     ) -> Verdict:
+        author_row_id, author_user_id = written.author_row_id, written.author_user_id
+        standing, created_at = written.standing, written.created_at
         rules = self.rules.rules
         record = self._records.get(author_row_id)
         if record is None:
@@ -174,9 +152,20 @@ class Judge:
             or not self.rules.moderator_role_ids.isdisjoint(standing.role_ids),
             author_banned=bool(banned),
             author_has_approved_comment=record.approved or not rules.first_comment_hold,
-            thread_id=thread_id,
-            text=text,
+            thread_id=written.thread_id,
+            text=written.text,
             created_at=created_at,
             recent_by_author=recent,
         )
         return judge(facts, rules)
+
+
+def written_by(author_row_id: int, message: IncomingMessage) -> Written:
+    return Written(
+        author_row_id,
+        message.author_id,
+        message.standing,
+        message.thread_id,
+        message.content,
+        message.created_at,
+    )

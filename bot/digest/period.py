@@ -74,11 +74,9 @@ def last_complete_period(
     )
 
 
-
 def day_count(period: Period) -> int:
     tz = period.tz
     return (period.end.astimezone(tz).date() - period.start.astimezone(tz).date()).days
-
 
 
 def previous(period: Period) -> Period:

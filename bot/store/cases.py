@@ -263,8 +263,6 @@ def set_judged_status_in(
     )
 
 
-
-
 async def remove_comments_of(
     store: Store,
     *,

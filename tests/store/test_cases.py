@@ -46,22 +46,6 @@ async def post_id(store):
     return await mirrored_post(store)
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 async def test_case_numbers_are_unique_and_per_guild_under_concurrency(store, post_id):
     async def one(guild: int) -> int:
         case = await open_case(store, guild_id=guild, action=CaseAction.WARN, now=T0)
@@ -220,7 +204,5 @@ async def test_rule_lists_and_limits(store):
     assert stored.limits == {"links": None, "flood_count": 9}
     assert await remove_rule_entry(store, GUILD, "moderation_words", "spoiler")
     assert not await remove_rule_entry(store, GUILD, "moderation_words", "spoiler")
-
-
 
 
