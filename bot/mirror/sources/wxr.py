@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -15,11 +16,13 @@ import defusedxml.ElementTree
 from bot.mirror.sources import feed
 from bot.store.models import SourceComment, SourcePost
 
-_WP_NAMESPACE = re.compile(r"^http://wordpress\.org/export/\d+\.\d+/$")
+# WordPress writes http://wordpress.org/export/1.2/, WordPress.com the same under https; the
+# wp namespace is whichever of them a document declares.
+_WP_NAMESPACE = re.compile(r"^https?://wordpress\.org/export/1\.\d+/$")
 _CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 _DC_NS = "http://purl.org/dc/elements/1.1/"
 # Exporters declare the wp namespace on the root element, so the start of a file tells.
-_WXR_SNIFF = re.compile(rb"xmlns:\w+\s*=\s*[\"']http://wordpress\.org/export/\d+\.\d+/[\"']")
+_WXR_SNIFF = re.compile(rb"xmlns:\w+\s*=\s*[\"']https?://wordpress\.org/export/1\.\d+/[\"']")
 _SNIFF_BYTES = 64 * 1024
 
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
@@ -60,7 +63,7 @@ def parse_wxr(data: bytes, *, source: str | None = None) -> list[SourcePost]:
         # characters, so dropping them is safe.
         data = _XML_INVALID_BYTES.sub(b"", data)
     try:
-        root = defusedxml.ElementTree.fromstring(data)
+        root, declared = _parse(data)
     except defusedxml.DefusedXmlException as error:
         raise WxrError(f"refusing to read the export: {type(error).__name__} ({error})") from None
     except (ParseError, ValueError, LookupError) as error:
@@ -69,7 +72,7 @@ def parse_wxr(data: bytes, *, source: str | None = None) -> list[SourcePost]:
     channel = root.find("channel")
     if root.tag != "rss" or channel is None:
         raise WxrError(f"not a WordPress export: root element is <{root.tag}>, not <rss><channel>")
-    wp = _wp_namespace(root)
+    wp = _wp_namespace(declared)
     if wp is None:
         raise WxrError("not a WordPress export: no wp: elements (is it a plain feed?)")
 
@@ -103,13 +106,29 @@ def _host(url: str) -> str | None:
         return None
 
 
-def _wp_namespace(root: Element) -> str | None:
-    for element in root.iter():
-        if element.tag.startswith("{"):
-            namespace = element.tag[1:].partition("}")[0]
-            if _WP_NAMESPACE.match(namespace):
-                return namespace
-    return None
+def _parse(data: bytes) -> tuple[Element, list[tuple[str, str]]]:
+    """The document's root, and its namespace declarations (prefix, URI) in document order."""
+    declared: list[tuple[str, str]] = []
+    root: Element | None = None
+    for event, value in defusedxml.ElementTree.iterparse(
+        io.BytesIO(data), events=("start-ns", "start")
+    ):
+        if event == "start-ns":
+            declared.append(value)
+        elif root is None:
+            root = value
+    if root is None:  # iterparse raises on an empty document; this is for the type checker
+        raise ParseError("no element found")
+    return root, declared
+
+
+def _wp_namespace(declared: list[tuple[str, str]]) -> str | None:
+    """The WordPress export namespace the document declares, preferring the usual wp prefix."""
+    matching = [(prefix, uri) for prefix, uri in declared if _WP_NAMESPACE.match(uri)]
+    for prefix, uri in matching:
+        if prefix == "wp":
+            return uri
+    return matching[0][1] if matching else None
 
 
 def _text(element: Element, path: str) -> str:

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from bot.mirror.sources.feed import FeedError
-from bot.mirror.sources.wxr import WxrError, parse_wxr, read_source, text_to_html
+from bot.mirror.sources.wxr import WxrError, is_wxr, parse_wxr, read_source, text_to_html
 
 DATA = Path(__file__).parent / "data"
 WP = "http://wordpress.org/export/1.2/"
+HTTPS_WP = "https://wordpress.org/export/1.2/"
 
 SEED_AUTHORS = [
     "Jae Chan Pyo", "Deisy", "Ben Ruhland", "Kathleen Sweeney", "Evyenia Constantine",
@@ -27,8 +28,10 @@ def seed_export() -> bytes:
 
 
 def wxr(items: str, *, namespace: str = WP, link: str = "https://club.example.net") -> bytes:
+    # Exporters declare the excerpt namespace first, under the wp one (a different URI).
     return f"""<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+<rss version="2.0" xmlns:excerpt="{namespace}excerpt/"
+     xmlns:content="http://purl.org/rss/1.0/modules/content/"
      xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="{namespace}">
 <channel><title>Club</title><link>{link}</link><wp:base_site_url>https://base.example.net</wp:base_site_url>
 {items}
@@ -48,6 +51,7 @@ def item(
     return f"""<item><title>Post {post_id}</title><link>https://club.example.net/p/{post_id}/</link>
 {guid_xml}<dc:creator>someone</dc:creator>
 <content:encoded><![CDATA[Body of {post_id}]]></content:encoded>
+<excerpt:encoded><![CDATA[]]></excerpt:encoded>
 <wp:post_id>{post_id}</wp:post_id><wp:post_date_gmt>{date}</wp:post_date_gmt>
 <wp:status>{status}</wp:status><wp:post_type>{post_type}</wp:post_type>{extra}</item>"""
 
@@ -214,10 +218,33 @@ def test_pubdate_used_when_gmt_date_is_missing() -> None:
     assert post.published_at == datetime(2015, 3, 10, 19, 30, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("scheme", ["http", "https"])
 @pytest.mark.parametrize("version", ["1.0", "1.1", "1.2"])
-def test_all_wxr_versions_are_read(version: str) -> None:
-    (post,) = parse_wxr(wxr(item(1), namespace=f"http://wordpress.org/export/{version}/"))
+def test_all_wxr_versions_are_read(scheme: str, version: str) -> None:
+    (post,) = parse_wxr(wxr(item(1), namespace=f"{scheme}://wordpress.org/export/{version}/"))
     assert post.title == "Post 1"
+
+
+def test_an_export_with_the_https_namespace_is_read_with_its_comments() -> None:
+    # WordPress.com writes its exports with the https namespace (the theme unit test data too).
+    data = wxr(
+        item(1, extra=comment(10) + comment(11, kind="pingback") + comment(12, approved="0"))
+        + item(2, post_type="attachment", status="inherit")
+        + item(3, post_type="nav_menu_item"),
+        namespace=HTTPS_WP,
+    )
+    for posts in (parse_wxr(data), read_source(data, source_hint="export.xml")):
+        (post,) = posts
+        assert post.source == "wxr:club.example.net"
+        assert [comment.external_id for comment in post.comments] == ["10"]
+
+
+def test_the_namespace_is_the_one_declared_whatever_its_prefix() -> None:
+    data = wxr(item(1, extra=comment(10)), namespace=HTTPS_WP)
+    data = data.replace(b"wp:", b"wordpress:").replace(b"xmlns:wp=", b"xmlns:wordpress=")
+    assert is_wxr(data)
+    (post,) = parse_wxr(data)
+    assert [comment.external_id for comment in post.comments] == ["10"]
 
 
 def test_source_given_by_caller_or_from_base_site_url() -> None:
