@@ -257,6 +257,11 @@ def import_posts(source: str, no_threads: bool) -> None:
         f"{len(posts) - summary['new'] - summary['edited']} unchanged; "
         f"{summary['comments']} comment(s) added"
     )
+    if summary["rekeyed"]:
+        click.echo(
+            f"{summary['rekeyed']} post(s) stored by an earlier import are now known by their "
+            "WordPress id (their threads and comments stay)"
+        )
 
 
 async def _download_import(url: str) -> bytes:
@@ -276,7 +281,7 @@ def _read_import_file(path: Path) -> bytes:
 async def _save_imported(
     settings: Settings, posts: list[SourcePost], *, mirror: bool
 ) -> dict[str, int]:
-    summary = {"new": 0, "edited": 0, "comments": 0}
+    summary = {"new": 0, "edited": 0, "comments": 0, "rekeyed": 0}
     async with Store.open(settings.database_path) as store:
         with click.progressbar(posts, label="importing", file=sys.stderr) as progress:
             for post in progress:
@@ -284,6 +289,7 @@ async def _save_imported(
                 summary["new"] += saved.created
                 summary["edited"] += saved.edited
                 summary["comments"] += saved.comments_added
+                summary["rekeyed"] += saved.rekeyed
     return summary
 
 

@@ -234,6 +234,41 @@ def test_import_without_threads_records_an_archive(tmp_path):
     assert "skipped 1" in status.stdout
 
 
+def test_import_takes_over_posts_an_earlier_version_stored_by_guid(tmp_path):
+    env = {"DATABASE_PATH": str(tmp_path / "import.db")}
+    threadbridge("import", str(SEED_EXPORT), cwd=tmp_path, env=env)
+    with sqlite3.connect(tmp_path / "import.db") as db:  # as versions before stored it
+        db.execute("UPDATE posts SET external_id = 'https://notes.example.org/?p=1234'")
+    again = threadbridge("import", str(SEED_EXPORT), cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "0 new, 0 updated, 1 unchanged; 0 comment(s) added" in again.stdout
+    assert "1 post(s) stored by an earlier import are now known by their WordPress id" in (
+        again.stdout
+    )
+    with sqlite3.connect(tmp_path / "import.db") as db:
+        assert db.execute("SELECT external_id FROM posts").fetchall() == [("wp:1234",)]
+
+
+def test_import_keeps_apart_wordpress_posts_sharing_a_guid(tmp_path):
+    from tests.mirror.sources.test_wxr import HTTPS_WP, item, wxr
+
+    shared = "https://club.example.net/?p=568"
+    export = tmp_path / "export.xml"
+    export.write_bytes(wxr(item(568, guid=shared) + item(1158, guid=shared), namespace=HTTPS_WP))
+    env = {"DATABASE_PATH": str(tmp_path / "import.db")}
+    first = threadbridge("import", str(export), cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "2 post(s) read: 2 new" in first.stdout
+    again = threadbridge("import", str(export), cwd=tmp_path, env=env)
+    assert "2 post(s) read: 0 new, 0 updated, 2 unchanged" in again.stdout
+    with sqlite3.connect(tmp_path / "import.db") as db:
+        stored = db.execute("SELECT source, external_id, title FROM posts ORDER BY id").fetchall()
+    assert stored == [
+        ("wxr:club.example.net", "wp:568", "Post 568"),
+        ("wxr:club.example.net", "wp:1158", "Post 1158"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [(None, "no such file"), (b"<html>not a feed</html>", "not a feed"), (b"", "empty")],

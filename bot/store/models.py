@@ -155,7 +155,11 @@ class SourceComment:
 
 @dataclass(frozen=True, slots=True)
 class SourcePost:
-    """One post of the community. (source, external_id) identifies it across re-reads."""
+    """One post of the community. (source, external_id) identifies it across re-reads.
+
+    `former_keys` are (source, external_id) pairs an earlier version of threadbridge may have
+    stored the same post under; a post found under one of them takes the new identity.
+    """
 
     source: str
     external_id: str
@@ -168,3 +172,4 @@ class SourcePost:
     published_at: datetime | None = None
     updated_at: datetime | None = None
     comments: tuple[SourceComment, ...] = field(default_factory=tuple)
+    former_keys: tuple[tuple[str, str], ...] = ()

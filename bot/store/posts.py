@@ -84,6 +84,7 @@ class SavedPost:
     created: bool
     edited: bool
     comments_added: int
+    rekeyed: bool = False  # found under one of its former keys, and given its new one
 
 
 def _web_author_key(comment: SourceComment) -> str:
@@ -100,7 +101,8 @@ async def save_source_post(
     A post already stored is updated when its text changed at the source (a post edit: its
     starter message is then marked stale); comments already stored are left as they are.
     Running the same import twice changes nothing. With `mirror=False` a new post is stored as
-    already seen (a feed's backlog): it never gets a thread.
+    already seen (a feed's backlog): it never gets a thread. A post not stored under its key but
+    under one of its `former_keys` is given its key, and keeps its thread and comments.
     """
     if not source_post.source or not source_post.external_id:
         raise ValueError("a post needs a source and an external id")
@@ -117,6 +119,7 @@ async def save_source_post(
         updated_at=source_post.updated_at,
     )
     async with store.transaction() as db:
+        rekeyed = await _take_former_key(db, new, source_post.former_keys)
         post, created = await _insert_post(db, new)
         if created and not mirror:
             await db.execute(
@@ -128,7 +131,36 @@ async def save_source_post(
             post = await _update_post(db, post.id, new)
             edited = True
         added = await _save_web_comments(db, post.id, source_post.comments)
-    return SavedPost(post=post, created=created, edited=edited, comments_added=added)
+    return SavedPost(
+        post=post, created=created, edited=edited, comments_added=added, rekeyed=rekeyed
+    )
+
+
+async def _take_former_key(
+    db: aiosqlite.Connection, new: NewPost, former_keys: tuple[tuple[str, str], ...]
+) -> bool:
+    """Give a post stored under a former key its new one; False if there is none to take.
+
+    A key that already exists is left alone, and a former key is taken once: when two posts
+    were stored as one under it, the first takes the row and the second becomes a new post.
+    """
+    if not former_keys:
+        return False
+    async with db.execute(
+        "SELECT 1 FROM posts WHERE source = ? AND external_id = ?",
+        (new.source, new.external_id),
+    ) as cursor:
+        if await cursor.fetchone() is not None:
+            return False
+    for source, external_id in former_keys:
+        async with db.execute(
+            "UPDATE posts SET source = ?, external_id = ? "
+            "WHERE source = ? AND external_id = ? RETURNING id",
+            (new.source, new.external_id, source, external_id),
+        ) as cursor:
+            if await cursor.fetchone() is not None:
+                return True
+    return False
 
 
 def _differs(post: Post, new: NewPost) -> bool:

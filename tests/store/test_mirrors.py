@@ -67,6 +67,41 @@ async def test_save_source_post_with_nested_comments_is_idempotent(store):
     assert len(await list_comments(store, first.post.id)) == 3
 
 
+async def test_a_post_stored_under_a_former_key_takes_its_new_one(store):
+    """An export imported before posts were known by their WordPress id: its posts keep their
+    row (thread, comments) instead of coming back as new posts with new threads."""
+    old = await save_source_post(store, source_post("https://example.org/?p=1", [web("1")]))
+    await record_mirror(store, old.post.id, MirrorState.MIRRORED, thread_id=5)
+    renamed = source_post(
+        "wp:1",
+        [web("1"), web("2", "1", 1)],
+        former_keys=(("wxr:example.org", "https://example.org/?p=1"),),
+    )
+    saved = await save_source_post(store, renamed)
+    assert saved.post.id == old.post.id
+    assert (saved.post.source, saved.post.external_id) == ("wxr:example.org", "wp:1")
+    assert (saved.created, saved.rekeyed, saved.comments_added) == (False, True, 1)
+    assert (await get_mirror(store, old.post.id)).thread_id == 5
+    again = await save_source_post(store, renamed)
+    assert (again.post.id, again.created, again.rekeyed, again.edited) == (
+        old.post.id,
+        False,
+        False,
+        False,
+    )
+
+
+async def test_two_posts_merged_under_one_former_key_come_apart(store):
+    # Before, two WordPress posts with the same guid were stored as one: the first takes it
+    # over, the second becomes a post of its own.
+    merged = await save_source_post(store, source_post("guid-568"))
+    former = (("wxr:example.org", "guid-568"),)
+    first = await save_source_post(store, source_post("wp:568", former_keys=former))
+    second = await save_source_post(store, source_post("wp:1158", former_keys=former))
+    assert first.post.id == merged.post.id and not first.created
+    assert second.created and second.post.id != merged.post.id
+
+
 async def test_parent_cycle_in_source_does_not_lose_comments(store):
     saved = await save_source_post(store, source_post(comments=[web("a", "b"), web("b", "a")]))
     assert saved.comments_added == 2

@@ -1,10 +1,15 @@
-"""Reading WordPress eXtended RSS (WXR) exports: published posts with their approved comments."""
+"""Reading WordPress eXtended RSS (WXR) exports: published posts with their approved comments.
+
+A post is known by its wp:post_id on its blog (source `wxr:<blog address>`, external id
+`wp:<post id>`), as WordPress knows it: guids are not unique, even within one export.
+"""
 
 from __future__ import annotations
 
 import html
 import io
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -45,7 +50,8 @@ def read_source(data: bytes, *, source_hint: str) -> list[SourcePost]:
     Raises WxrError for a broken export and feed.FeedError for anything else unreadable.
     """
     if is_wxr(data):
-        return parse_wxr(data)
+        # Before the https namespace was known, such exports were read as feeds.
+        return parse_wxr(data, former_sources=(f"feed:{source_hint}",))
     base_url = source_hint if feed.absolute_http_url(source_hint) else None
     return feed.parse_feed(data, source=f"feed:{source_hint}", base_url=base_url)
 
@@ -55,8 +61,14 @@ def is_wxr(data: bytes) -> bool:
     return _WXR_SNIFF.search(data[:_SNIFF_BYTES]) is not None
 
 
-def parse_wxr(data: bytes, *, source: str | None = None) -> list[SourcePost]:
-    """Published posts of a WXR export, oldest first, each with its approved comments."""
+def parse_wxr(
+    data: bytes, *, source: str | None = None, former_sources: tuple[str, ...] = ()
+) -> list[SourcePost]:
+    """Published posts of a WXR export, oldest first, each with its approved comments.
+
+    `former_sources` are further sources an earlier version may have stored the export's posts
+    under, by guid (see SourcePost.former_keys).
+    """
     if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # WordPress writes stray control characters from comments into its exports, which makes
         # them invalid XML. In UTF-8 and single-byte encodings these bytes are only ever those
@@ -77,8 +89,10 @@ def parse_wxr(data: bytes, *, source: str | None = None) -> list[SourcePost]:
         raise WxrError("not a WordPress export: no wp: elements (is it a plain feed?)")
 
     site_url = _text(channel, "link") or _text(channel, f"{{{wp}}}base_site_url")
+    # Until posts were known by their id, they were stored by guid under the site's host.
+    guid_source = source or f"wxr:{_host(site_url) or 'unknown'}"
     if source is None:
-        source = f"wxr:{_host(site_url) or 'unknown'}"
+        source = f"wxr:{_blog(channel, wp) or 'unknown'}"
 
     # dc:creator holds the author's login; readers know them by their display name.
     display_names = {
@@ -91,9 +105,15 @@ def parse_wxr(data: bytes, *, source: str | None = None) -> list[SourcePost]:
             continue
         if _text(item, f"{{{wp}}}status") != "publish":
             continue
+        if not _text(item, f"{{{wp}}}post_id"):  # nothing to identify it by across re-reads
+            continue
         post = _post(item, wp=wp, source=source, site_url=site_url, display_names=display_names)
-        if post.external_id:  # nothing to identify it by across re-reads
-            posts.append((index, post))
+        guid = feed.collapse_whitespace(_text(item, "guid"))
+        if guid:
+            candidates = [(guid_source, guid), *((former, guid) for former in former_sources)]
+            former_keys = tuple(key for key in candidates if key != (source, post.external_id))
+            post = replace(post, former_keys=tuple(dict.fromkeys(former_keys)))
+        posts.append((index, post))
     floor = datetime.min.replace(tzinfo=UTC)
     posts.sort(key=lambda pair: (pair[1].published_at or floor, pair[0]))
     return [post for _index, post in posts]
@@ -104,6 +124,24 @@ def _host(url: str) -> str | None:
         return urlsplit(url).hostname
     except ValueError:
         return None
+
+
+def _blog(channel: Element, wp: str) -> str | None:
+    """The blog's address without its scheme, e.g. example.org or example.net/chess.
+
+    base_blog_url first: in a network of blogs (and on WordPress.com) base_site_url is the
+    network's address, the same for all its blogs, whose post ids overlap.
+    """
+    for path in (f"{{{wp}}}base_blog_url", "link", f"{{{wp}}}base_site_url"):
+        url = _text(channel, path)
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+        except ValueError:
+            continue
+        if host:
+            return host + parts.path.rstrip("/")
+    return None
 
 
 def _parse(data: bytes) -> tuple[Element, list[tuple[str, str]]]:
@@ -142,10 +180,7 @@ def _post(
     item: Element, *, wp: str, source: str, site_url: str, display_names: dict[str, str]
 ) -> SourcePost:
     url = feed.absolute_http_url(_text(item, "link"), site_url)
-    post_id = _text(item, f"{{{wp}}}post_id")
-    external_id = feed.collapse_whitespace(_text(item, "guid")) or (
-        f"wp:{post_id}" if post_id else url or ""
-    )
+    external_id = f"wp:{_text(item, f'{{{wp}}}post_id')}"
     content_html = text_to_html(_text(item, f"{{{_CONTENT_NS}}}encoded"))
     image_url = None
     for candidate in feed.image_sources(content_html):

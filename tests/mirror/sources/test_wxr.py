@@ -82,7 +82,9 @@ def test_seed_export_yields_the_one_published_post() -> None:
     (post,) = parse_wxr(seed_export())
 
     assert post.source == "wxr:notes.example.org"
-    assert post.external_id == "https://notes.example.org/?p=1234"
+    assert post.external_id == "wp:1234"
+    # what threadbridge stored it under before posts were known by their WordPress id
+    assert post.former_keys == (("wxr:notes.example.org", "https://notes.example.org/?p=1234"),)
     assert post.title == "Ai WeiWei: Still Not Sorry"
     assert post.url == "https://notes.example.org/2015/03/ai-weiwei-still-not-sorry/"
     # dc:creator is the login "kathleen"; the export's wp:author gives the display name
@@ -155,7 +157,7 @@ def test_only_published_posts_are_imported() -> None:
         + item(7, guid="https://club.example.net/?p=7")
     )
     (post,) = parse_wxr(data)
-    assert post.external_id == "https://club.example.net/?p=7"
+    assert post.external_id == "wp:7"
     assert post.source == "wxr:club.example.net"
 
 
@@ -199,15 +201,72 @@ def test_comments_sorted_by_date_then_numeric_id() -> None:
     assert [comment.external_id for comment in post.comments] == ["9", "100", "30"]
 
 
-def test_posts_come_oldest_first_and_guid_falls_back_to_post_id() -> None:
+def test_posts_come_oldest_first() -> None:
     data = wxr(
         item(2, date="2015-02-01 10:00:00")
         + item(1, date="2015-01-01 10:00:00", guid="https://club.example.net/?p=1")
     )
     first, second = parse_wxr(data)
-    assert first.external_id == "https://club.example.net/?p=1"
-    assert second.external_id == "wp:2"
+    assert (first.external_id, second.external_id) == ("wp:1", "wp:2")
     assert second.published_at == datetime(2015, 2, 1, 10, 0, tzinfo=UTC)
+
+
+# --- what identifies a post ---------------------------------------------------------------
+
+
+def test_posts_sharing_a_guid_stay_two_posts() -> None:
+    # The theme unit test data has two such pairs; WordPress keeps them apart by post id.
+    shared = "https://club.example.net/?p=568"
+    data = wxr(
+        item(568, guid=shared, extra=comment(10))
+        + item(1158, guid=shared, date="2015-01-02 10:00:00", extra=comment(11))
+    )
+    first, second = parse_wxr(data)
+    assert (first.external_id, second.external_id) == ("wp:568", "wp:1158")
+    assert (first.title, second.title) == ("Post 568", "Post 1158")
+    assert [c.external_id for c in first.comments] == ["10"]
+    assert [c.external_id for c in second.comments] == ["11"]
+
+
+def test_an_item_without_a_post_id_is_left_out() -> None:
+    data = wxr(item(1) + item(2).replace("<wp:post_id>2</wp:post_id>", ""))
+    assert [post.external_id for post in parse_wxr(data)] == ["wp:1"]
+
+
+@pytest.mark.parametrize(
+    ("channel_urls", "source"),
+    [
+        # a WordPress.com export: base_site_url is wordpress.com itself, shared by every blog
+        (
+            "<wp:base_site_url>https://wordpress.com/</wp:base_site_url>"
+            "<wp:base_blog_url>https://club.wordpress.com</wp:base_blog_url>",
+            "wxr:club.wordpress.com",
+        ),
+        # two blogs of one network in sub-folders: the same post id is another post
+        (
+            "<wp:base_site_url>https://network.example.net/</wp:base_site_url>"
+            "<wp:base_blog_url>https://network.example.net/chess/</wp:base_blog_url>",
+            "wxr:network.example.net/chess",
+        ),
+        ("<wp:base_site_url>HTTP://Solo.Example.net/</wp:base_site_url>", "wxr:solo.example.net"),
+    ],
+)
+def test_a_post_is_known_by_its_id_on_its_blog(channel_urls: str, source: str) -> None:
+    data = wxr(item(1), link="").replace(
+        b"<wp:base_site_url>https://base.example.net</wp:base_site_url>", channel_urls.encode()
+    )
+    (post,) = parse_wxr(data)
+    assert (post.source, post.external_id) == (source, "wp:1")
+
+
+def test_former_keys_name_what_earlier_versions_stored_a_post_under() -> None:
+    guid = "https://club.example.net/?p=1"
+    data = wxr(item(1, guid=guid) + item(2), namespace=HTTPS_WP)
+    # An https export was read as a feed, its posts keyed by guid under the feed's name.
+    one, two = read_source(data, source_hint="export.xml")
+    assert one.former_keys == (("wxr:club.example.net", guid), ("feed:export.xml", guid))
+    # without a guid, earlier versions already used the post id: nothing to take over
+    assert two.former_keys == ()
 
 
 def test_pubdate_used_when_gmt_date_is_missing() -> None:
@@ -235,7 +294,7 @@ def test_an_export_with_the_https_namespace_is_read_with_its_comments() -> None:
     )
     for posts in (parse_wxr(data), read_source(data, source_hint="export.xml")):
         (post,) = posts
-        assert post.source == "wxr:club.example.net"
+        assert (post.source, post.external_id) == ("wxr:club.example.net", "wp:1")
         assert [comment.external_id for comment in post.comments] == ["10"]
 
 
