@@ -9,6 +9,7 @@ import json
 import signal
 import sys
 from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -31,7 +32,7 @@ from bot.discord_helpers import point_discord_at
 from bot.internals import UnsupportedLibrary, check_library_versions
 from bot.log import configure_logging, get_logger
 from bot.mirror.sources.feed import FeedError, fetch_feed
-from bot.mirror.sources.wxr import WxrError, read_source
+from bot.mirror.sources.wxr import SourceContents, WxrError, describe_skipped, read_source
 from bot.moderation.rulebook import Rulebook
 from bot.permissions import BOT_PERMISSIONS, BOT_SCOPES
 from bot.preflight import Problem, check_online
@@ -42,8 +43,8 @@ from bot.store.cursors import MirrorRef, threads_to_catch_up
 from bot.store.export import export_posts
 from bot.store.feeds import list_feeds
 from bot.store.mirrors import get_mirror, list_mirrors
-from bot.store.models import MirrorState, SourcePost
-from bot.store.posts import get_post, save_source_post
+from bot.store.models import MirrorState
+from bot.store.posts import find_post, get_post, save_source_post
 
 T = TypeVar("T")
 
@@ -235,12 +236,18 @@ MAX_IMPORT_BYTES = 200 * 1024 * 1024
     is_flag=True,
     help="Record the posts as already seen: they get no thread (for an old archive).",
 )
-def import_posts(source: str, no_threads: bool) -> None:
+@click.option(
+    "--pages",
+    is_flag=True,
+    help="Import a WordPress export's published pages too, not only its posts.",
+)
+def import_posts(source: str, no_threads: bool, pages: bool) -> None:
     """Import posts from SOURCE: an RSS/Atom feed or a WordPress export (WXR), file or URL.
 
-    WordPress posts come with their approved comments and reply links. Running the same import
-    again changes nothing; posts edited since are updated. New posts get their threads when the
-    bot runs (unless --no-threads).
+    From a WordPress export, what the site shows publicly: published posts without a password
+    (and pages with --pages), each with its approved comments and reply links; what is left
+    out is counted. Running the same import again changes nothing; posts edited since are
+    updated. New posts get their threads when the bot runs (unless --no-threads).
     """
     settings = _settings(discord_needed=False)
     try:
@@ -248,19 +255,33 @@ def import_posts(source: str, no_threads: bool) -> None:
             data = _run_async(_download_import(source))
         else:
             data = _read_import_file(Path(source))
-        posts = read_source(data, source_hint=source)
+        contents = read_source(data, source_hint=source, pages=pages)
     except (FeedError, WxrError, OSError) as error:
         _fail(f"cannot import {source}: {error}")
-    summary = _run_async(_save_imported(settings, posts, mirror=not no_threads))
+    posts = contents.posts
+    summary = _run_async(_save_imported(settings, contents, mirror=not no_threads))
     click.echo(
-        f"{len(posts)} post(s) read: {summary['new']} new, {summary['edited']} updated, "
-        f"{len(posts) - summary['new'] - summary['edited']} unchanged; "
-        f"{summary['comments']} comment(s) added"
+        f"{len(posts)} post(s) read: {summary.new} new, {summary.edited} updated, "
+        f"{len(posts) - summary.new - summary.edited} unchanged; "
+        f"{summary.comments} comment(s) added"
     )
-    if summary["rekeyed"]:
+    if summary.rekeyed:
         click.echo(
-            f"{summary['rekeyed']} post(s) stored by an earlier import are now known by their "
+            f"{summary.rekeyed} post(s) stored by an earlier import are now known by their "
             "WordPress id (their threads and comments stay)"
+        )
+    for line in (
+        describe_skipped(contents.skipped_items, "item"),
+        describe_skipped(contents.skipped_comments, "comment"),
+    ):
+        if line:
+            click.echo(line)
+    if summary.stored_but_skipped:
+        ids = summary.stored_but_skipped
+        shown = ", ".join(str(post_id) for post_id in ids[:20]) + (" ..." if len(ids) > 20 else "")
+        click.echo(
+            f"{len(ids)} post(s) stored by an earlier import are skipped now, and left as they "
+            f"are (threads too): {shown}"
         )
 
 
@@ -278,18 +299,31 @@ def _read_import_file(path: Path) -> bytes:
     return path.read_bytes()
 
 
+@dataclass(slots=True)
+class _ImportSummary:
+    new: int = 0
+    edited: int = 0
+    comments: int = 0
+    rekeyed: int = 0
+    stored_but_skipped: list[int] = field(default_factory=list)  # post ids
+
+
 async def _save_imported(
-    settings: Settings, posts: list[SourcePost], *, mirror: bool
-) -> dict[str, int]:
-    summary = {"new": 0, "edited": 0, "comments": 0, "rekeyed": 0}
+    settings: Settings, contents: SourceContents, *, mirror: bool
+) -> _ImportSummary:
+    summary = _ImportSummary()
     async with Store.open(settings.database_path) as store:
-        with click.progressbar(posts, label="importing", file=sys.stderr) as progress:
+        with click.progressbar(contents.posts, label="importing", file=sys.stderr) as progress:
             for post in progress:
                 saved = await save_source_post(store, post, mirror=mirror)
-                summary["new"] += saved.created
-                summary["edited"] += saved.edited
-                summary["comments"] += saved.comments_added
-                summary["rekeyed"] += saved.rekeyed
+                summary.new += saved.created
+                summary.edited += saved.edited
+                summary.comments += saved.comments_added
+                summary.rekeyed += saved.rekeyed
+        for source, external_id in contents.skipped_keys:
+            stored = await find_post(store, source, external_id)
+            if stored is not None and stored.id not in summary.stored_but_skipped:
+                summary.stored_but_skipped.append(stored.id)
     return summary
 
 

@@ -234,6 +234,65 @@ def test_import_without_threads_records_an_archive(tmp_path):
     assert "skipped 1" in status.stdout
 
 
+def test_import_says_what_it_skipped_and_why(tmp_path):
+    from tests.mirror.sources.test_wxr import HTTPS_WP, PASSWORD, comment, item, wxr
+
+    export = tmp_path / "export.xml"
+    export.write_bytes(
+        wxr(
+            item(1, extra=comment(10) + comment(11, kind="pingback") + comment(12, approved="0"))
+            + item(2, extra=PASSWORD + comment(20))
+            + item(3, status="future")
+            + item(4, status="draft")
+            + item(5, post_type="attachment", status="inherit")
+            + item(6, post_type="nav_menu_item")
+            + item(7, post_type="nav_menu_item")
+            + item(8, post_type="page"),
+            namespace=HTTPS_WP,
+        )
+    )
+    env = {"DATABASE_PATH": str(tmp_path / "import.db")}
+    result = threadbridge("import", str(export), cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout.splitlines() == [
+        "1 post(s) read: 1 new, 0 updated, 0 unchanged; 1 comment(s) added",
+        "skipped 7 item(s): 2 menu item(s), 1 attachment(s) (not posts); "
+        "1 page(s) (add --pages to import them); 1 draft(s), 1 scheduled post(s) "
+        "(not published); 1 password-protected post(s) (not public)",
+        "skipped 2 comment(s): 1 pingback(s) (not comments); 1 unapproved comment(s) "
+        "(not approved)",
+    ]
+    with sqlite3.connect(tmp_path / "import.db") as db:
+        assert db.execute("SELECT external_id FROM posts").fetchall() == [("wp:1",)]
+        assert db.execute("SELECT external_id FROM comments").fetchall() == [("10",)]
+
+
+def test_import_pages_only_with_the_pages_flag(tmp_path):
+    env = {"DATABASE_PATH": str(tmp_path / "import.db")}
+    with_pages = threadbridge("import", "--pages", str(SEED_EXPORT), cwd=tmp_path, env=env)
+    assert with_pages.returncode == 0, with_pages.stderr
+    assert with_pages.stdout.splitlines() == [
+        "2 post(s) read: 2 new, 0 updated, 0 unchanged; 24 comment(s) added",
+        "skipped 3 item(s): 1 attachment(s), 1 menu item(s) (not posts); "
+        "1 draft(s) (not published)",
+        "skipped 3 comment(s): 1 pingback(s) (not comments); "
+        "1 spam comment(s), 1 unapproved comment(s) (not approved)",
+    ]
+    # Without the flag the page is skipped again; what the earlier import stored stays.
+    without = threadbridge("import", str(SEED_EXPORT), cwd=tmp_path, env=env)
+    assert without.returncode == 0, without.stderr
+    assert "1 post(s) read: 0 new, 0 updated, 1 unchanged" in without.stdout
+    assert "1 page(s) (add --pages to import them)" in without.stdout
+    assert (
+        "1 post(s) stored by an earlier import are skipped now, and left as they are "
+        "(threads too): 1"
+    ) in without.stdout
+    with sqlite3.connect(tmp_path / "import.db") as db:
+        titles = db.execute("SELECT id, title FROM posts ORDER BY id").fetchall()
+    assert titles == [(1, "About"), (2, "Ai WeiWei: Still Not Sorry")]
+
+
 def test_import_takes_over_posts_an_earlier_version_stored_by_guid(tmp_path):
     env = {"DATABASE_PATH": str(tmp_path / "import.db")}
     threadbridge("import", str(SEED_EXPORT), cwd=tmp_path, env=env)

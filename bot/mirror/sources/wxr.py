@@ -9,7 +9,8 @@ from __future__ import annotations
 import html
 import io
 import re
-from dataclasses import replace
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -44,16 +45,72 @@ class WxrError(Exception):
     """A file could not be read as a WordPress export; str(error) is meant for operators."""
 
 
-def read_source(data: bytes, *, source_hint: str) -> list[SourcePost]:
-    """Posts of a WordPress export or of a plain RSS/Atom feed, whichever data is.
+# Why an item or a comment is left out, in the order the import's summary gives them.
+NOT_POSTS = "not posts"
+PAGES = "add --pages to import them"
+NOT_PUBLISHED = "not published"
+NOT_PUBLIC = "not public"
+NO_ID = "no wp:post_id to know them by"
+NOT_COMMENTS = "not comments"
+NOT_APPROVED = "not approved"
+_REASONS = (NOT_POSTS, PAGES, NOT_PUBLISHED, NOT_PUBLIC, NO_ID, NOT_COMMENTS, NOT_APPROVED)
+
+_TYPE_KINDS = {"attachment": "attachment", "nav_menu_item": "menu item"}
+_STATUS_KINDS = {
+    "draft": ("draft", NOT_PUBLISHED),
+    "auto-draft": ("draft", NOT_PUBLISHED),
+    "pending": ("pending {noun}", NOT_PUBLISHED),
+    "future": ("scheduled {noun}", NOT_PUBLISHED),
+    "trash": ("trashed {noun}", NOT_PUBLISHED),
+    "private": ("private {noun}", NOT_PUBLIC),
+}
+_COMMENT_APPROVAL_KINDS = {
+    "0": "unapproved comment",
+    "spam": "spam comment",
+    "trash": "trashed comment",
+}
+
+# How many items (or comments) of each kind were left out, by (kind, why).
+Skipped = Counter[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceContents:
+    """What an import source holds: the posts to import, and what was left out and why."""
+
+    posts: list[SourcePost]
+    skipped_items: Skipped = field(default_factory=Counter)
+    skipped_comments: Skipped = field(default_factory=Counter)
+    # The keys an earlier import may have stored a skipped item under (a page imported with
+    # --pages, a password-protected post imported before they were skipped).
+    skipped_keys: tuple[tuple[str, str], ...] = ()
+
+
+def describe_skipped(skipped: Skipped, what: str) -> str | None:
+    """One line for operators, e.g. 'skipped 3 item(s): 2 attachment(s) (not posts); ...'."""
+    total = sum(skipped.values())
+    if not total:
+        return None
+    groups = []
+    for reason in sorted({reason for _kind, reason in skipped}, key=_REASONS.index):
+        kinds = sorted(
+            ((count, kind) for (kind, why), count in skipped.items() if why == reason),
+            key=lambda pair: (-pair[0], pair[1]),
+        )
+        groups.append(", ".join(f"{count} {kind}(s)" for count, kind in kinds) + f" ({reason})")
+    return f"skipped {total} {what}(s): " + "; ".join(groups)
+
+
+def read_source(data: bytes, *, source_hint: str, pages: bool = False) -> SourceContents:
+    """The posts of a WordPress export or of a plain RSS/Atom feed, whichever data is.
 
     Raises WxrError for a broken export and feed.FeedError for anything else unreadable.
     """
     if is_wxr(data):
         # Before the https namespace was known, such exports were read as feeds.
-        return parse_wxr(data, former_sources=(f"feed:{source_hint}",))
+        return read_wxr(data, pages=pages, former_sources=(f"feed:{source_hint}",))
     base_url = source_hint if feed.absolute_http_url(source_hint) else None
-    return feed.parse_feed(data, source=f"feed:{source_hint}", base_url=base_url)
+    return SourceContents(feed.parse_feed(data, source=f"feed:{source_hint}", base_url=base_url))
 
 
 def is_wxr(data: bytes) -> bool:
@@ -61,13 +118,25 @@ def is_wxr(data: bytes) -> bool:
     return _WXR_SNIFF.search(data[:_SNIFF_BYTES]) is not None
 
 
-def parse_wxr(
-    data: bytes, *, source: str | None = None, former_sources: tuple[str, ...] = ()
-) -> list[SourcePost]:
-    """Published posts of a WXR export, oldest first, each with its approved comments.
+def parse_wxr(data: bytes, *, source: str | None = None) -> list[SourcePost]:
+    """The published posts of a WXR export, oldest first, each with its approved comments."""
+    return read_wxr(data, source=source).posts
 
-    `former_sources` are further sources an earlier version may have stored the export's posts
-    under, by guid (see SourcePost.former_keys).
+
+def read_wxr(
+    data: bytes,
+    *,
+    source: str | None = None,
+    pages: bool = False,
+    former_sources: tuple[str, ...] = (),
+) -> SourceContents:
+    """What of a WXR export WordPress shows as public posts (and pages, if asked), oldest
+    first, each with its approved comments; and what was left out.
+
+    Left out: other types (attachments, menu items...), items not published (drafts, scheduled,
+    pending, trashed) or not public (private, password-protected); pingbacks, trackbacks and
+    comments not approved. `former_sources` are further sources an earlier version may have
+    stored the export's posts under, by guid (see SourcePost.former_keys).
     """
     if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # WordPress writes stray control characters from comments into its exports, which makes
@@ -99,24 +168,61 @@ def parse_wxr(
         _text(author, f"{{{wp}}}author_login"): _text(author, f"{{{wp}}}author_display_name")
         for author in channel.findall(f"{{{wp}}}author")
     }
+    post_types = ("post", "page") if pages else ("post",)
     posts: list[tuple[int, SourcePost]] = []
+    skipped_items: Skipped = Counter()
+    skipped_comments: Skipped = Counter()
+    skipped_keys: list[tuple[str, str]] = []
     for index, item in enumerate(channel.findall("item")):
-        if _text(item, f"{{{wp}}}post_type") != "post":
-            continue
-        if _text(item, f"{{{wp}}}status") != "publish":
-            continue
-        if not _text(item, f"{{{wp}}}post_id"):  # nothing to identify it by across re-reads
-            continue
-        post = _post(item, wp=wp, source=source, site_url=site_url, display_names=display_names)
+        post_id = _text(item, f"{{{wp}}}post_id")
         guid = feed.collapse_whitespace(_text(item, "guid"))
+        keys = [(source, f"wp:{post_id}")] if post_id else []
         if guid:
-            candidates = [(guid_source, guid), *((former, guid) for former in former_sources)]
-            former_keys = tuple(key for key in candidates if key != (source, post.external_id))
-            post = replace(post, former_keys=tuple(dict.fromkeys(former_keys)))
-        posts.append((index, post))
+            keys += [(guid_source, guid), *((former, guid) for former in former_sources)]
+        keys = list(dict.fromkeys(keys))
+        skip = _skip_reason(item, wp=wp, post_types=post_types)
+        if skip is not None:
+            skipped_items[skip] += 1
+            skipped_keys += keys
+            continue
+        post = _post(
+            item,
+            wp=wp,
+            source=source,
+            site_url=site_url,
+            display_names=display_names,
+            skipped_comments=skipped_comments,
+        )
+        former_keys = tuple(key for key in keys if key != (source, post.external_id))
+        posts.append((index, replace(post, former_keys=former_keys)))
     floor = datetime.min.replace(tzinfo=UTC)
     posts.sort(key=lambda pair: (pair[1].published_at or floor, pair[0]))
-    return [post for _index, post in posts]
+    return SourceContents(
+        posts=[post for _index, post in posts],
+        skipped_items=skipped_items,
+        skipped_comments=skipped_comments,
+        skipped_keys=tuple(dict.fromkeys(skipped_keys)),
+    )
+
+
+def _skip_reason(item: Element, *, wp: str, post_types: tuple[str, ...]) -> tuple[str, str] | None:
+    """Why WordPress would not show this item as a post (or page), as (kind, why); None if it
+    would."""
+    post_type = _text(item, f"{{{wp}}}post_type")
+    if post_type not in ("post", "page"):
+        return _TYPE_KINDS.get(post_type, f"'{post_type}' item"), NOT_POSTS
+    noun = post_type
+    status = _text(item, f"{{{wp}}}status")
+    if status != "publish":
+        kind, reason = _STATUS_KINDS.get(status, (f"'{status}' {{noun}}", NOT_PUBLISHED))
+        return kind.format(noun=noun), reason
+    if _text(item, f"{{{wp}}}post_password"):
+        return f"password-protected {noun}", NOT_PUBLIC
+    if post_type not in post_types:
+        return "page", PAGES
+    if not _text(item, f"{{{wp}}}post_id"):
+        return f"{noun} without an id", NO_ID
+    return None
 
 
 def _host(url: str) -> str | None:
@@ -177,7 +283,13 @@ def _text(element: Element, path: str) -> str:
 
 
 def _post(
-    item: Element, *, wp: str, source: str, site_url: str, display_names: dict[str, str]
+    item: Element,
+    *,
+    wp: str,
+    source: str,
+    site_url: str,
+    display_names: dict[str, str],
+    skipped_comments: Skipped,
 ) -> SourcePost:
     url = feed.absolute_http_url(_text(item, "link"), site_url)
     external_id = f"wp:{_text(item, f'{{{wp}}}post_id')}"
@@ -206,7 +318,7 @@ def _post(
         ),
         published_at=published_at,
         updated_at=_wp_date(_text(item, f"{{{wp}}}post_modified_gmt")),
-        comments=_comments(item, wp=wp, fallback_date=published_at),
+        comments=_comments(item, wp=wp, fallback_date=published_at, skipped=skipped_comments),
     )
 
 
@@ -216,8 +328,10 @@ def _author_name(login: str, display_names: dict[str, str]) -> str | None:
 
 
 def _comments(
-    item: Element, *, wp: str, fallback_date: datetime | None
+    item: Element, *, wp: str, fallback_date: datetime | None, skipped: Skipped
 ) -> tuple[SourceComment, ...]:
+    """The comments WordPress shows under the post: approved ones, not pingbacks or trackbacks
+    (those left out are counted in `skipped`)."""
     parents: dict[str, str] = {}
     approved: list[Element] = []
     for element in item.findall(f"{{{wp}}}comment"):
@@ -227,7 +341,12 @@ def _comments(
         parents[comment_id] = _text(element, f"{{{wp}}}comment_parent")
         approved_flag = _text(element, f"{{{wp}}}comment_approved")
         kind = _text(element, f"{{{wp}}}comment_type")
-        if approved_flag == "1" and kind in ("", "comment"):
+        if kind not in ("", "comment"):
+            skipped[kind, NOT_COMMENTS] += 1
+        elif approved_flag != "1":
+            label = _COMMENT_APPROVAL_KINDS.get(approved_flag, f"'{approved_flag}' comment")
+            skipped[label, NOT_APPROVED] += 1
+        else:
             approved.append(element)
     kept_ids = {_text(element, f"{{{wp}}}comment_id") for element in approved}
 

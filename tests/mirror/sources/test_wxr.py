@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from bot.mirror.sources.feed import FeedError
-from bot.mirror.sources.wxr import WxrError, is_wxr, parse_wxr, read_source, text_to_html
+from bot.mirror.sources.wxr import (
+    WxrError,
+    describe_skipped,
+    is_wxr,
+    parse_wxr,
+    read_source,
+    read_wxr,
+    text_to_html,
+)
 
 DATA = Path(__file__).parent / "data"
 WP = "http://wordpress.org/export/1.2/"
@@ -161,6 +169,87 @@ def test_only_published_posts_are_imported() -> None:
     assert post.source == "wxr:club.example.net"
 
 
+PASSWORD = "<wp:post_password><![CDATA[enter]]></wp:post_password>"
+
+
+def test_what_is_not_a_public_post_is_skipped_and_counted() -> None:
+    # What WordPress's importer brings along but the site shows nobody as a post.
+    data = wxr(
+        item(1, status="draft", date="0000-00-00 00:00:00")
+        + item(2, post_type="page")
+        + item(3, post_type="attachment", status="inherit")
+        + item(4, status="private")
+        + item(5, status="pending")
+        + item(6, post_type="nav_menu_item")
+        + item(7, status="future", extra=comment(70))
+        + item(8, status="trash")
+        + item(9, extra=PASSWORD + comment(90))
+        + item(10, post_type="wp_block")
+        + item(11, post_type="nav_menu_item")
+        + item(12, post_type="page", status="draft")
+        + item(13)
+    )
+    contents = read_wxr(data)
+    assert [post.external_id for post in contents.posts] == ["wp:13"]
+    assert dict(contents.skipped_items) == {
+        ("draft", "not published"): 2,
+        ("page", "add --pages to import them"): 1,
+        ("attachment", "not posts"): 1,
+        ("private post", "not public"): 1,
+        ("pending post", "not published"): 1,
+        ("menu item", "not posts"): 2,
+        ("scheduled post", "not published"): 1,
+        ("trashed post", "not published"): 1,
+        ("password-protected post", "not public"): 1,
+        ("'wp_block' item", "not posts"): 1,
+    }
+    assert describe_skipped(contents.skipped_items, "item") == (
+        "skipped 12 item(s): 2 menu item(s), 1 'wp_block' item(s), 1 attachment(s) "
+        "(not posts); 1 page(s) (add --pages to import them); 2 draft(s), 1 pending post(s), "
+        "1 scheduled post(s), 1 trashed post(s) (not published); "
+        "1 password-protected post(s), 1 private post(s) (not public)"
+    )
+    assert contents.skipped_comments == {}  # those of skipped posts go with them
+
+
+def test_a_password_protected_post_is_not_imported_nor_its_comments() -> None:
+    # Its text and comments are for those who have the password: never for a public thread.
+    (post,) = parse_wxr(wxr(item(1, extra=PASSWORD + comment(10)) + item(2, extra=comment(20))))
+    assert post.external_id == "wp:2"
+    assert [comment.external_id for comment in post.comments] == ["20"]
+
+
+def test_pages_only_when_asked() -> None:
+    data = wxr(
+        item(1)
+        + item(2, post_type="page", extra=comment(20))
+        + item(3, post_type="page", status="draft")
+        + item(4, post_type="page", extra=PASSWORD)
+    )
+    assert [post.external_id for post in parse_wxr(data)] == ["wp:1"]
+    contents = read_wxr(data, pages=True)
+    assert [post.external_id for post in contents.posts] == ["wp:1", "wp:2"]
+    assert [comment.external_id for comment in contents.posts[1].comments] == ["20"]
+    assert dict(contents.skipped_items) == {
+        ("draft", "not published"): 1,
+        ("password-protected page", "not public"): 1,
+    }
+
+
+def test_nothing_skipped_says_nothing() -> None:
+    assert describe_skipped(read_wxr(wxr(item(1))).skipped_items, "item") is None
+
+
+def test_skipped_keys_are_where_an_earlier_import_may_hold_a_skipped_item() -> None:
+    data = wxr(item(1, extra=PASSWORD, guid="https://club.example.net/?p=1") + item(2))
+    contents = read_wxr(data, former_sources=("feed:export.xml",))
+    assert contents.skipped_keys == (
+        ("wxr:club.example.net", "wp:1"),
+        ("wxr:club.example.net", "https://club.example.net/?p=1"),
+        ("feed:export.xml", "https://club.example.net/?p=1"),
+    )
+
+
 def test_pingbacks_trackbacks_held_and_spam_are_skipped() -> None:
     data = wxr(item(1, extra="".join([
         comment(10),
@@ -171,8 +260,13 @@ def test_pingbacks_trackbacks_held_and_spam_are_skipped() -> None:
         comment(15, approved="trash"),
         comment(16, kind="comment"),
     ])))  # fmt: skip
-    (post,) = parse_wxr(data)
+    contents = read_wxr(data)
+    (post,) = contents.posts
     assert [comment.external_id for comment in post.comments] == ["10", "16"]
+    assert describe_skipped(contents.skipped_comments, "comment") == (
+        "skipped 5 comment(s): 1 pingback(s), 1 trackback(s) (not comments); "
+        "1 spam comment(s), 1 trashed comment(s), 1 unapproved comment(s) (not approved)"
+    )
 
 
 def test_replies_to_unimported_comments_are_repointed() -> None:
@@ -263,7 +357,7 @@ def test_former_keys_name_what_earlier_versions_stored_a_post_under() -> None:
     guid = "https://club.example.net/?p=1"
     data = wxr(item(1, guid=guid) + item(2), namespace=HTTPS_WP)
     # An https export was read as a feed, its posts keyed by guid under the feed's name.
-    one, two = read_source(data, source_hint="export.xml")
+    one, two = read_source(data, source_hint="export.xml").posts
     assert one.former_keys == (("wxr:club.example.net", guid), ("feed:export.xml", guid))
     # without a guid, earlier versions already used the post id: nothing to take over
     assert two.former_keys == ()
@@ -292,7 +386,7 @@ def test_an_export_with_the_https_namespace_is_read_with_its_comments() -> None:
         + item(3, post_type="nav_menu_item"),
         namespace=HTTPS_WP,
     )
-    for posts in (parse_wxr(data), read_source(data, source_hint="export.xml")):
+    for posts in (parse_wxr(data), read_source(data, source_hint="export.xml").posts):
         (post,) = posts
         assert (post.source, post.external_id) == ("wxr:club.example.net", "wp:1")
         assert [comment.external_id for comment in post.comments] == ["10"]
@@ -397,19 +491,26 @@ def test_not_an_export(data: bytes, words: str) -> None:
 
 
 def test_read_source_reads_an_export_as_wxr() -> None:
-    (post,) = read_source(seed_export(), source_hint="export.xml")
+    contents = read_source(seed_export(), source_hint="export.xml")
+    (post,) = contents.posts
     assert post.source == "wxr:notes.example.org"
     assert len(post.comments) == 24
+    assert describe_skipped(contents.skipped_items, "item") == (
+        "skipped 4 item(s): 1 attachment(s), 1 menu item(s) (not posts); "
+        "1 page(s) (add --pages to import them); 1 draft(s) (not published)"
+    )
+    with_pages = read_source(seed_export(), source_hint="export.xml", pages=True)
+    assert [post.title for post in with_pages.posts] == ["About", post.title]
 
 
 def test_read_source_reads_a_feed_as_a_feed() -> None:
     posts = read_source(
         (DATA / "rss2.xml").read_bytes(), source_hint="https://notes.example.org/feed/"
-    )
+    ).posts
     assert [post.source for post in posts] == ["feed:https://notes.example.org/feed/"] * 3
     assert posts[1].url == "https://notes.example.org/2015/03/citizen-four/"
 
-    atom = read_source((DATA / "atom.xml").read_bytes(), source_hint="atom.xml")
+    atom = read_source((DATA / "atom.xml").read_bytes(), source_hint="atom.xml").posts
     assert atom[0].source == "feed:atom.xml"
 
 
