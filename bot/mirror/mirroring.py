@@ -85,6 +85,7 @@ class Mirroring:
         thread = await self.threads.ensure_thread(channel, post, mirror, result)
         if thread is not None:
             await self.web_comments.post_comments(channel, post, thread, result)
+            await self.threads.lock_if_closed(post, thread, result)
 
     async def report_failures(self, modlog: discord.abc.Messageable | None) -> int:
         """Tell the mod-log once about each mirror that failed or broke."""

@@ -22,7 +22,7 @@ from bot.discord_text import escape_title, thread_name
 from bot.log import get_logger
 from bot.mirror.render import find_post_marker, render_starter
 from bot.store import Store
-from bot.store.mirrors import mark_starter_fresh, record_mirror, stale_starters
+from bot.store.mirrors import get_mirror, mark_starter_fresh, record_mirror, stale_starters
 from bot.store.models import Mirror, MirrorState, Post
 
 if TYPE_CHECKING:
@@ -248,6 +248,30 @@ class PostThreads:
                 log.info("found the thread of an interrupted mirror", thread=thread.id)
                 return thread
         return None
+
+    # --- a post closed at its source --------------------------------------------------------
+
+    async def lock_if_closed(self, post: Post, thread: discord.Thread, result: MirrorRound) -> None:
+        """Lock and archive the thread of a post whose comments are closed (closed at its
+        source, e.g. a WordPress post), as /mod lock leaves one.
+
+        Called once the thread exists and its web comments are posted. If Discord refuses, the
+        mirror fails and is tried again later: the retry finds this thread and locks it then.
+        """
+        if not post.comments_closed or thread.locked:
+            return
+        try:
+            await thread.edit(locked=True, archived=True)
+        except DISCORD_FAILURES as error:
+            mirror = await get_mirror(self.store, post.id)
+            assert mirror is not None  # ensure_thread recorded it
+            if post.id in result.mirrored:
+                result.mirrored.remove(post.id)
+            await self._fail(
+                post, mirror, f"its thread could not be locked: {describe_failure(error)}", result
+            )
+            return
+        log.info("thread locked: comments closed at the source", thread=thread.id)
 
     # --- starters --------------------------------------------------------------------------
 

@@ -173,3 +173,4 @@ class SourcePost:
     updated_at: datetime | None = None
     comments: tuple[SourceComment, ...] = field(default_factory=tuple)
     former_keys: tuple[tuple[str, str], ...] = ()
+    comments_closed: bool = False  # closed at the source: the post is stored closed

@@ -27,6 +27,7 @@ class NewPost:
     categories: tuple[str, ...] = field(default_factory=tuple)
     published_at: datetime | None = None
     updated_at: datetime | None = None
+    comments_closed: bool = False
 
 
 def _optional_time(moment: datetime | None) -> str | None:
@@ -99,7 +100,9 @@ async def save_source_post(
     """Store a post read from a source, with its web comments, all in one transaction.
 
     A post already stored is updated when its text changed at the source (a post edit: its
-    starter message is then marked stale); comments already stored are left as they are.
+    starter message is then marked stale); comments already stored are left as they are. A post
+    whose comments are closed at the source is stored closed; once stored, whether its comments
+    are closed is decided in Discord (a moderator's lock or unlock), not by later imports.
     Running the same import twice changes nothing. With `mirror=False` a new post is stored as
     already seen (a feed's backlog): it never gets a thread. A post not stored under its key but
     under one of its `former_keys` is given its key, and keeps its thread and comments.
@@ -117,6 +120,7 @@ async def save_source_post(
         categories=source_post.categories,
         published_at=source_post.published_at,
         updated_at=source_post.updated_at,
+        comments_closed=source_post.comments_closed,
     )
     async with store.transaction() as db:
         rekeyed = await _take_former_key(db, new, source_post.former_keys)
@@ -177,8 +181,9 @@ async def _insert_post(db: aiosqlite.Connection, new: NewPost) -> tuple[Post, bo
     cursor = await db.execute(
         """
         INSERT INTO posts (source, external_id, title, url, author_name, content_html,
-                           image_url, categories, published_at, updated_at, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           image_url, categories, published_at, updated_at, created_at,
+                           comments_closed)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (source, external_id) DO NOTHING
         """,
         (
@@ -193,6 +198,7 @@ async def _insert_post(db: aiosqlite.Connection, new: NewPost) -> tuple[Post, bo
             _optional_time(new.published_at),
             _optional_time(new.updated_at),
             to_db(utcnow()),
+            int(new.comments_closed),
         ),
     )
     created = cursor.rowcount == 1

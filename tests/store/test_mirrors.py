@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.store.closing import close_comments_in
 from bot.store.comments import list_comments, set_comment_status
 from bot.store.feeds import get_feed, record_feed_error, record_feed_success
 from bot.store.mirrors import (
@@ -100,6 +101,21 @@ async def test_two_posts_merged_under_one_former_key_come_apart(store):
     second = await save_source_post(store, source_post("wp:1158", former_keys=former))
     assert first.post.id == merged.post.id and not first.created
     assert second.created and second.post.id != merged.post.id
+
+
+async def test_a_post_closed_at_its_source_is_stored_closed_when_first_imported(store):
+    saved = await save_source_post(store, source_post(comments_closed=True))
+    assert saved.post.comments_closed
+    # After that Discord decides: a moderator's unlock is not undone by the next import ...
+    await store.write_in_thread(lambda db: close_comments_in(db, saved.post.id, False))
+    again = await save_source_post(store, source_post(comments_closed=True))
+    assert not again.post.comments_closed and not again.edited
+    # ... nor is a post stored open closed by it.
+    other = await save_source_post(store, source_post("p2"))
+    assert not (
+        await save_source_post(store, source_post("p2", comments_closed=True))
+    ).post.comments_closed
+    assert not other.post.comments_closed
 
 
 async def test_parent_cycle_in_source_does_not_lose_comments(store):

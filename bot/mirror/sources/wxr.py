@@ -318,6 +318,8 @@ def _post(
         ),
         published_at=published_at,
         updated_at=_wp_date(_text(item, f"{{{wp}}}post_modified_gmt")),
+        # Closed on the site: its thread is locked. Comments made before stay, as they do there.
+        comments_closed=_text(item, f"{{{wp}}}comment_status") == "closed",
         comments=_comments(item, wp=wp, fallback_date=published_at, skipped=skipped_comments),
     )
 

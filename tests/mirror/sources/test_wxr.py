@@ -250,6 +250,23 @@ def test_skipped_keys_are_where_an_earlier_import_may_hold_a_skipped_item() -> N
     )
 
 
+def test_comments_closed_on_the_site_are_closed_on_the_post() -> None:
+    closed = "<wp:comment_status>closed</wp:comment_status>"
+    data = wxr(
+        item(1, extra=closed + comment(10))
+        + item(2, extra="<wp:comment_status><![CDATA[open]]></wp:comment_status>")
+        + item(3)
+    )
+    posts = parse_wxr(data)
+    assert [(post.external_id, post.comments_closed) for post in posts] == [
+        ("wp:1", True),
+        ("wp:2", False),
+        ("wp:3", False),
+    ]
+    # What was said before the comments were closed still shows on the site, and is kept.
+    assert [comment.external_id for comment in posts[0].comments] == ["10"]
+
+
 def test_pingbacks_trackbacks_held_and_spam_are_skipped() -> None:
     data = wxr(item(1, extra="".join([
         comment(10),
