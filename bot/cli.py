@@ -277,7 +277,7 @@ def import_posts(source: str, no_threads: bool, pages: bool) -> None:
         if line:
             click.echo(line)
     if summary.stored_but_skipped:
-        ids = summary.stored_but_skipped
+        ids = sorted(summary.stored_but_skipped)
         shown = ", ".join(str(post_id) for post_id in ids[:20]) + (" ..." if len(ids) > 20 else "")
         click.echo(
             f"{len(ids)} post(s) stored by an earlier import are skipped now, and left as they "
