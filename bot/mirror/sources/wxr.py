@@ -56,14 +56,7 @@ NOT_APPROVED = "not approved"
 _REASONS = (NOT_POSTS, PAGES, NOT_PUBLISHED, NOT_PUBLIC, NO_ID, NOT_COMMENTS, NOT_APPROVED)
 
 _TYPE_KINDS = {"attachment": "attachment", "nav_menu_item": "menu item"}
-_STATUS_KINDS = {
-    "draft": ("draft", NOT_PUBLISHED),
-    "auto-draft": ("draft", NOT_PUBLISHED),
-    "pending": ("pending {noun}", NOT_PUBLISHED),
-    "future": ("scheduled {noun}", NOT_PUBLISHED),
-    "trash": ("trashed {noun}", NOT_PUBLISHED),
-    "private": ("private {noun}", NOT_PUBLIC),
-}
+_STATUS_WORDS = {"pending": "pending", "future": "scheduled", "trash": "trashed"}
 _COMMENT_APPROVAL_KINDS = {
     "0": "unapproved comment",
     "spam": "spam comment",
@@ -213,9 +206,12 @@ def _skip_reason(item: Element, *, wp: str, post_types: tuple[str, ...]) -> tupl
         return _TYPE_KINDS.get(post_type, f"'{post_type}' item"), NOT_POSTS
     noun = post_type
     status = _text(item, f"{{{wp}}}status")
+    if status in ("draft", "auto-draft"):
+        return "draft", NOT_PUBLISHED
+    if status == "private":
+        return f"private {noun}", NOT_PUBLIC
     if status != "publish":
-        kind, reason = _STATUS_KINDS.get(status, (f"'{status}' {{noun}}", NOT_PUBLISHED))
-        return kind.format(noun=noun), reason
+        return f"{_STATUS_WORDS.get(status, repr(status))} {noun}", NOT_PUBLISHED
     if _text(item, f"{{{wp}}}post_password"):
         return f"password-protected {noun}", NOT_PUBLIC
     if post_type not in post_types:

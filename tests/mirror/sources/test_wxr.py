@@ -173,6 +173,7 @@ def test_only_public_posts_are_imported_and_the_rest_is_counted() -> None:
         + item(11, post_type="nav_menu_item")
         + item(12, post_type="page", status="draft")
         + item(13, guid="https://club.example.net/?p=13")
+        + item(14, status="{odd}")
     )
     contents = read_wxr(data)
     assert [(post.source, post.external_id) for post in contents.posts] == [
@@ -187,13 +188,14 @@ def test_only_public_posts_are_imported_and_the_rest_is_counted() -> None:
         ("menu item", "not posts"): 2,
         ("scheduled post", "not published"): 1,
         ("trashed post", "not published"): 1,
+        ("'{odd}' post", "not published"): 1,
         ("password-protected post", "not public"): 1,
         ("'wp_block' item", "not posts"): 1,
     }
     assert describe_skipped(contents.skipped_items, "item") == (
-        "skipped 12 item(s): 2 menu item(s), 1 'wp_block' item(s), 1 attachment(s) "
-        "(not posts); 1 page(s) (add --pages to import them); 2 draft(s), 1 pending post(s), "
-        "1 scheduled post(s), 1 trashed post(s) (not published); "
+        "skipped 13 item(s): 2 menu item(s), 1 'wp_block' item(s), 1 attachment(s) "
+        "(not posts); 1 page(s) (add --pages to import them); 2 draft(s), 1 '{odd}' post(s), "
+        "1 pending post(s), 1 scheduled post(s), 1 trashed post(s) (not published); "
         "1 password-protected post(s), 1 private post(s) (not public)"
     )
     assert contents.skipped_comments == {}  # those of skipped posts go with them
