@@ -15,7 +15,7 @@ from discord.ext import commands
 from bot.background import BackgroundTasks
 from bot.clock import utcnow
 from bot.discord_helpers import point_discord_at
-from bot.internals import pace_requests
+from bot.internals import pace_requests, single_attempt_trace
 from bot.log import get_logger
 from bot.pacing import Pacer
 from bot.preflight import check_connected
@@ -84,6 +84,8 @@ class Threadbridge(commands.Bot):
             chunk_guilds_at_startup=False,
             member_cache_flags=discord.MemberCacheFlags.from_intents(intents),
             guild_ready_timeout=guild_ready_timeout,
+            # Creates made under bot.internals.single_attempt() are not retried on a 5xx.
+            http_trace=single_attempt_trace(),
         )
         self.settings = settings
         self.store = store

@@ -1,19 +1,25 @@
 """Every place threadbridge reaches into a library's private API, in one module.
 
-Each reach saves real work on a hot path (see the functions), and each was written against the
-versions in LIBRARY_VERSIONS. `check_library_versions()` runs at start and refuses a version it
-was not written for; tests/test_internals.py exercises every reach against the installed
-libraries, so an upgrade that breaks one fails loudly there before it can fail quietly in use.
+Each reach saves real work on a hot path or stops a library behaviour that is wrong for
+threadbridge (see the functions), and each was written against the versions in LIBRARY_VERSIONS.
+`check_library_versions()` runs at start and refuses a version it was not written for;
+tests/test_internals.py exercises every reach against the installed libraries, so an upgrade
+that breaks one fails loudly there before it can fail quietly in use.
 When raising a bound in pyproject.toml, recheck the reaches and widen LIBRARY_VERSIONS with it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from importlib.metadata import version
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
+import aiohttp
 import aiosqlite
 import discord
 
@@ -92,6 +98,64 @@ def pace_requests(
         return await unpaced(route, **kwargs)
 
     client.http.request = paced  # type: ignore[method-assign]
+
+
+# --- discord.py: its retries of a 5xx ------------------------------------------------------------
+
+_SINGLE_ATTEMPT: ContextVar[bool] = ContextVar("threadbridge_single_attempt", default=False)
+
+
+class UnretriedServerError(discord.DiscordServerError):
+    """A 5xx answer to a call made under `single_attempt()`: Discord may have acted or not."""
+
+
+@contextlib.contextmanager
+def single_attempt() -> Iterator[None]:
+    """Calls to Discord made inside are tried once: a 5xx answer raises UnretriedServerError
+    instead of being retried by discord.py. Needs the client built with `single_attempt_trace()`.
+
+    For calls that create something: discord.py repeats a call answered 500/502/504/524
+    (HTTPClient.request) and its webhook adapter any 5xx (AsyncWebhookAdapter.request), without
+    asking whether the first try made the thing, so a 5xx given after Discord acted doubles it.
+    The caller looks for what the call made before trying again. Other calls keep the retries.
+    """
+    token = _SINGLE_ATTEMPT.set(True)
+    try:
+        yield
+    finally:
+        _SINGLE_ATTEMPT.reset(token)
+
+
+def single_attempt_trace() -> aiohttp.TraceConfig:
+    """The trace to build the client with (`Client(http_trace=...)`) for `single_attempt()`.
+
+    Both retry loops read the answer inside `async with session.request(...)` on the client's
+    aiohttp session: the one HTTPClient makes with this trace, which webhooks bound to the client
+    also use (Webhook.from_state takes `http._HTTPClient__session`, private). An exception raised
+    by an on_request_end callback comes out of `session.request` (aiohttp closes the answer), and
+    neither loop catches it: the call ends after the one attempt. The contextvar keeps this to
+    the task inside `single_attempt()`, so every other call is retried as before.
+    """
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(_end_single_attempt)
+    return trace
+
+
+async def _end_single_attempt(
+    session: aiohttp.ClientSession,
+    context: SimpleNamespace,
+    params: aiohttp.TraceRequestEndParams,
+) -> None:
+    response = params.response
+    if response.status < 500 or not _SINGLE_ATTEMPT.get():
+        return
+    text = await response.text(errors="replace")
+    detail: dict[str, Any] | str = text
+    with contextlib.suppress(ValueError):
+        parsed = json.loads(text)
+        if isinstance(parsed, dict):
+            detail = parsed
+    raise UnretriedServerError(response, detail)
 
 
 # --- aiosqlite: the connection's worker thread ---------------------------------------------------

@@ -14,11 +14,14 @@ import pytest
 from bot import internals
 from bot.internals import (
     LIBRARY_VERSIONS,
+    UnretriedServerError,
     UnsupportedLibrary,
     check_library_versions,
     give_back_message_create,
     pace_requests,
     run_on_connection_thread,
+    single_attempt,
+    single_attempt_trace,
     take_over_message_create,
 )
 
@@ -89,6 +92,51 @@ async def test_pace_requests_wraps_the_method_discord_py_calls_for_each_route():
         await client.http.get_user(1)
     assert routes == ["/users/{user_id}"]
     await client.close()
+
+
+async def test_a_5xx_to_a_single_attempt_is_raised_not_retried(
+    emulator, community, connect_client
+):
+    # HTTPClient.request's own loop would repeat this 502 (it acted: a second message).
+    route = rf"^/channels/{community.text_channel_id}/messages$"
+    async with connect_client(http_trace=single_attempt_trace()) as client:
+        channel = client.get_channel(community.text_channel_id)
+        emulator.inject("POST", route, status=502, after=True)
+        with single_attempt(), pytest.raises(UnretriedServerError) as raised:
+            await channel.send("made once")
+        assert raised.value.status == 502 and raised.value.text == "502: Injected fault"
+        assert [m.content for m in emulator.messages(channel.id)] == ["made once"]
+
+        # Outside single_attempt(), discord.py's retries are untouched.
+        emulator.inject("POST", route, status=502)
+        await channel.send("retried by discord.py")
+        assert emulator.messages(channel.id)[-1].content == "retried by discord.py"
+        # The journal has an acted request's answer after its effect: one attempt, then two.
+        posts = emulator.journal.requests_matching("POST", f"/{channel.id}/messages")
+        assert [r.status for r in posts] == [200, 502, 502, 200]
+
+
+async def test_a_5xx_to_a_webhook_single_attempt_is_raised_not_retried(
+    emulator, community, connect_client
+):
+    # The webhook adapter has its own loop, which repeats any 5xx; a webhook bound to the
+    # client sends through the client's session, where the trace is.
+    async with connect_client(http_trace=single_attempt_trace()) as client:
+        channel = client.get_channel(community.text_channel_id)
+        webhook = await channel.create_webhook(name="once")
+        route = rf"^/webhooks/{webhook.id}/[^/]+$"
+        emulator.inject("POST", route, status=503, after=True)
+        with single_attempt(), pytest.raises(UnretriedServerError) as raised:
+            await webhook.send("made once", wait=True)
+        assert raised.value.status == 503
+        assert [m.content for m in emulator.webhook_messages(webhook.id)] == ["made once"]
+
+        emulator.inject("POST", route, status=503)
+        await webhook.send("retried by discord.py", wait=True)
+        contents = [m.content for m in emulator.webhook_messages(webhook.id)]
+        assert contents == ["made once", "retried by discord.py"]
+        posts = emulator.journal.requests_matching("POST", f"/webhooks/{webhook.id}/")
+        assert [r.status for r in posts] == [200, 503, 503, 200]
 
 
 async def test_work_runs_on_the_connections_own_thread(tmp_path):

@@ -3,7 +3,8 @@
 Each post gets its thread exactly once. Its mirror moves new -> mirroring -> mirrored (or
 failed, with the reason and the attempt count). 'mirroring' is recorded before Discord is asked
 for anything, so a post found in that state after a restart may already have its thread: it is
-looked for, by the marker its starter carries, before anything is created again.
+looked for, by the marker its starter carries, before anything is created again. A create
+answered with a 5xx or not at all is looked for the same way before it is tried again (once.py).
 
 Also here: the mirror channel itself, the forum tags a thread gets, refreshing the starter of a
 post edited at its source, and the notice for a mirror that failed or broke.
@@ -20,6 +21,7 @@ from bot.clock import utcnow
 from bot.discord_helpers import DISCORD_FAILURES, describe_failure
 from bot.discord_text import escape_title, thread_name
 from bot.log import get_logger
+from bot.mirror.once import create_once
 from bot.mirror.render import find_post_marker, render_starter
 from bot.store import Store
 from bot.store.mirrors import get_mirror, mark_starter_fresh, record_mirror, stale_starters
@@ -168,27 +170,44 @@ class PostThreads:
 
     async def _create_thread(self, channel: MirrorChannel, post: Post) -> discord.Thread:
         starter = render_starter(post)
-        name = thread_name(post.title)
         if isinstance(channel, discord.ForumChannel):
-            created = await channel.create_thread(
-                name=name,
-                content=starter.content or None,
-                embed=starter.embed,
-                applied_tags=matching_tags(channel, post.categories),
-                allowed_mentions=NO_MENTIONS,
+
+            async def create_forum_thread() -> discord.Thread:
+                created = await channel.create_thread(
+                    name=thread_name(post.title),
+                    content=starter.content or None,
+                    embed=starter.embed,
+                    applied_tags=matching_tags(channel, post.categories),
+                    allowed_mentions=NO_MENTIONS,
+                )
+                return created.thread
+
+            return await create_once(
+                "forum thread", create_forum_thread, lambda: self._find_forum_thread(channel, post)
             )
-            return created.thread
-        message = await channel.send(
-            starter.content or None,
-            embed=starter.embed,
-            allowed_mentions=NO_MENTIONS,
-            nonce=post.id,
+        message = await create_once(
+            "starter",
+            lambda: channel.send(
+                starter.content or None,
+                embed=starter.embed,
+                allowed_mentions=NO_MENTIONS,
+                nonce=post.id,
+            ),
+            lambda: self._find_starter(channel, post),
         )
         # Recorded before the thread exists: a crash now is finished from this message.
         await record_mirror(
             self.store, post.id, MirrorState.MIRRORING, starter_message_id=message.id
         )
-        return await message.create_thread(name=name)
+        return await self._open_thread(message, post)
+
+    async def _open_thread(self, starter: discord.Message, post: Post) -> discord.Thread:
+        """The thread of a text channel's starter, made from it (the thread has its id)."""
+        return await create_once(
+            "thread",
+            lambda: starter.create_thread(name=thread_name(post.title)),
+            lambda: thread_by_id(self.client, starter.id),
+        )
 
     async def _thread_from_known_starter(
         self, channel: MirrorChannel, post: Post, mirror: Mirror
@@ -204,7 +223,7 @@ class PostThreads:
         existing = await thread_by_id(self.client, message.id)
         if existing is not None:
             return existing
-        return await message.create_thread(name=thread_name(post.title))
+        return await self._open_thread(message, post)
 
     async def _find_existing_thread(
         self, channel: MirrorChannel, post: Post, mirror: Mirror
@@ -216,14 +235,23 @@ class PostThreads:
                 return known
         if isinstance(channel, discord.ForumChannel):
             return await self._find_forum_thread(channel, post)
+        message = await self._find_starter(channel, post)
+        if message is None:
+            return None
+        log.info("found the starter of an interrupted mirror", message=message.id)
+        await record_mirror(
+            self.store, post.id, MirrorState.MIRRORING, starter_message_id=message.id
+        )
+        existing = await thread_by_id(self.client, message.id)
+        return existing or await self._open_thread(message, post)
+
+    async def _find_starter(
+        self, channel: discord.TextChannel, post: Post
+    ) -> discord.Message | None:
+        """The post's starter in a text channel's recent history, found by its marker."""
         async for message in channel.history(limit=RECONCILE_HISTORY):
             if message.author.id == self.client.user.id and _marker_of(message) == post.id:  # type: ignore[union-attr]
-                log.info("found the starter of an interrupted mirror", message=message.id)
-                await record_mirror(
-                    self.store, post.id, MirrorState.MIRRORING, starter_message_id=message.id
-                )
-                existing = await thread_by_id(self.client, message.id)
-                return existing or await message.create_thread(name=thread_name(post.title))
+                return message
         return None
 
     async def _find_forum_thread(

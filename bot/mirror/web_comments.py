@@ -3,7 +3,8 @@ authors' names, and their later edits and removals applied there.
 
 They are posted through a channel webhook, which this module owns: the comment sync must skip
 the messages it posts (`WebComments.webhook_id`), or they would come back as Discord comments.
-A comment whose posting was cut off is looked for in the thread before it is posted again.
+A comment whose posting was cut off is looked for in the thread before it is posted again, and
+so is a message whose answer was a 5xx or never came (once.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import discord
 
 from bot.discord_helpers import DISCORD_FAILURES, describe_failure, jump_url
 from bot.log import event_context, get_logger
+from bot.mirror.once import create_once
 from bot.mirror.render import ParentQuote, render_comment, webhook_username
 from bot.mirror.threads import NO_MENTIONS, RECONCILE_HISTORY, MirrorChannel, thread_by_id
 from bot.store import Store
@@ -122,16 +124,55 @@ class WebComments:
             await begin_posting(self.store, comment.id, thread.id)
             ids = list(found)
             for part in parts[len(found) :]:
-                message = await webhook.send(
-                    part,
-                    username=username,
-                    thread=thread,
-                    wait=True,
-                    allowed_mentions=NO_MENTIONS,
-                )
-                ids.append(message.id)
+                ids.append(await self._send_part(webhook, thread, username, part, ids))
             await record_posted(self.store, comment, thread.id, ids)
             result.comments_posted += 1
+
+    async def _send_part(
+        self,
+        webhook: discord.Webhook,
+        thread: discord.abc.Snowflake,
+        username: str,
+        part: str,
+        earlier: list[int],
+    ) -> int:
+        """Post one message of a comment, after the `earlier` ones; its id."""
+
+        async def send() -> int:
+            message = await webhook.send(
+                part, username=username, thread=thread, wait=True, allowed_mentions=NO_MENTIONS
+            )
+            return message.id
+
+        return await create_once(
+            "comment message",
+            send,
+            lambda: self._find_part(thread, webhook, username, part, earlier),
+        )
+
+    async def _find_part(
+        self,
+        thread: discord.abc.Snowflake,
+        webhook: discord.Webhook,
+        username: str,
+        part: str,
+        earlier: list[int],
+    ) -> int | None:
+        """The message a send with an unclear answer may have posted: the newest one of the
+        webhook under this name with this text, after the comment's earlier messages and
+        recorded for no comment (a comment worded like another is not mistaken for it)."""
+        history = self.client.get_partial_messageable(thread.id).history(limit=RECONCILE_HISTORY)
+        async for message in history:
+            if earlier and message.id <= earlier[-1]:
+                break
+            if (
+                message.webhook_id == webhook.id
+                and message.author.name == username
+                and message.content == part
+                and not await self._already_recorded(message.id)
+            ):
+                return message.id
+        return None
 
     async def _parent_quote(self, comment: Comment, thread: discord.Thread) -> ParentQuote | None:
         if comment.parent_id is None:
@@ -206,15 +247,9 @@ class WebComments:
             # A different number of parts cannot be edited in place: post the comment anew.
             await _delete_messages(webhook, ids, thread)
             ids = []
+            username = webhook_username(comment.author_name)
             for part in parts:
-                message = await webhook.send(
-                    part,
-                    username=webhook_username(comment.author_name),
-                    thread=thread,
-                    wait=True,
-                    allowed_mentions=NO_MENTIONS,
-                )
-                ids.append(message.id)
+                ids.append(await self._send_part(webhook, thread, username, part, ids))
         await record_posted(self.store, comment, posted.thread_id, ids)
 
 

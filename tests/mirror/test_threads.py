@@ -54,22 +54,44 @@ async def test_crash_after_discord_created_the_thread_is_reconciled(
     assert mirror.state is MirrorState.MIRRORED and mirror.thread_id == thread.id
 
 
-async def test_lost_answer_is_reconciled_on_retry(start_bot, text_settings, emulator, community):
+async def test_lost_answer_is_found_before_anything_is_made_again(
+    start_bot, text_settings, emulator, community
+):
     emulator.inject(
         "POST",
         rf"/channels/{community.text_channel_id}/messages/\d+/threads",
         drop=True,
         after=True,
     )
-    async with start_bot(text_settings, extensions=MIRROR_EXTENSIONS) as bot:
+    async with start_bot(text_settings, extensions=()) as bot:
         saved = await save_source_post(bot.store, hostile_post())
         first = await mirror_now(bot)
-        assert saved.post.id in first.failed
-        await mirror_now(bot, now=utcnow() + timedelta(hours=1))
         mirror = await get_mirror(bot.store, saved.post.id)
+    assert (first.mirrored, first.failed) == ([saved.post.id], {})
     assert mirror.state is MirrorState.MIRRORED
     threads = emulator.threads(parent_id=community.text_channel_id)
     assert [t.id for t in threads] == [mirror.thread_id]
+
+
+async def test_crash_after_discord_sent_the_starter_is_reconciled(
+    start_bot, text_settings, emulator, community
+):
+    channel_id = community.text_channel_id
+    # Discord posts the starter, but the answer never reaches the bot, which is stopped.
+    emulator.inject("POST", rf"^/channels/{channel_id}/messages$", delay=30, after=True)
+    async with start_bot(text_settings, extensions=MIRROR_EXTENSIONS) as bot:
+        saved = await save_source_post(bot.store, hostile_post())
+        bot.get_cog("mirror").request_round()
+        await emulator.wait_for_event("MESSAGE_CREATE", timeout=10)
+
+    async with start_bot(text_settings, extensions=MIRROR_EXTENSIONS) as bot:
+        assert (await get_mirror(bot.store, saved.post.id)).state is MirrorState.MIRRORING
+        await mirror_now(bot, now=utcnow() + timedelta(hours=1))
+        mirror = await get_mirror(bot.store, saved.post.id)
+    (starter,) = [m for m in emulator.messages(channel_id) if m.author_id == community.bot_user_id]
+    (thread,) = emulator.threads(parent_id=channel_id)
+    assert mirror.state is MirrorState.MIRRORED
+    assert mirror.thread_id == thread.id == starter.id == mirror.starter_message_id
 
 
 async def test_post_edited_at_its_source_updates_starter_and_thread_name(
