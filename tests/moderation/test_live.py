@@ -729,6 +729,34 @@ async def test_autocomplete_answers_only_those_who_may_run_the_command(
             ]
 
 
+async def test_the_bots_own_held_marker_is_not_counted_as_a_reaction(
+    start_bot, mod_settings, emulator, community, members
+):
+    alice, bob, carol = members[:3]
+    async with start_bot(mod_settings, extensions=MODERATION) as bot:
+        _, thread_id = await mirrored(bot, quiet_post())
+        written = emulator.send_message(thread_id, alice, "A refund for my ticket?")
+        held = await judged(bot, written.id)
+        await settled(bot)
+        assert community.bot_user_id in emulator.message(written.id).reactions[HELD_MARKER].user_ids
+        emulator.add_reaction(written.id, bob, "👍")
+        emulator.add_reaction(written.id, carol, HELD_MARKER)  # a member's ⏳ counts
+        # Applied in arrival order: once this reply is stored, both reactions were counted.
+        await judged(bot, emulator.send_message(thread_id, bob, "Same question here").id)
+        live = await reactions_of(bot.store, held.id)
+        # Read again from the thread's history: the bot's reaction is in the counts there.
+        assert await bot.get_cog("comments").catch_up(thread_id, full=True)
+        from_history = await reactions_of(bot.store, held.id)
+    assert live == from_history == {"👍": 1, HELD_MARKER: 1}
+
+
+async def reactions_of(store, comment_id):
+    rows = await store.fetch_all(
+        "SELECT emoji, count FROM comment_reactions WHERE comment_id = ?", (comment_id,)
+    )
+    return {row["emoji"]: row["count"] for row in rows}
+
+
 async def test_a_member_who_opted_out_is_still_held_to_the_rules(
     start_bot, mod_settings, emulator, community, members
 ):
