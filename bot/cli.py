@@ -12,7 +12,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -30,6 +30,7 @@ from bot.digest.period import Period, last_complete_period, previous
 from bot.digest.render import digest_json, digest_text
 from bot.discord_helpers import point_discord_at
 from bot.internals import UnsupportedLibrary, check_library_versions
+from bot.json_stream import json_pieces
 from bot.log import configure_logging, get_logger
 from bot.mirror.sources.feed import FeedError, fetch_feed
 from bot.mirror.sources.wxr import SourceContents, WxrError, describe_skipped, read_source
@@ -40,7 +41,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.status import collect_status
 from bot.store import Store, StoreError, read_schema_status, upgrade_database
 from bot.store.cursors import MirrorRef, threads_to_catch_up
-from bot.store.export import export_posts
+from bot.store.export import stream_posts
 from bot.store.feeds import list_feeds
 from bot.store.mirrors import get_mirror, list_mirrors
 from bot.store.models import MirrorState
@@ -451,15 +452,21 @@ def export(post_id: int | None) -> None:
     """Write posts and their comments, as reply trees, to stdout as JSON."""
     settings = _settings(discord_needed=False)
     try:
-        posts = _run_async(_export(settings, post_id))
+        _run_async(_export(settings, post_id, sys.stdout))
     except LookupError:
         _fail(f"there is no post {post_id}")
-    click.echo(json.dumps(posts, ensure_ascii=False, indent=2))
 
 
-async def _export(settings: Settings, post_id: int | None) -> list[dict[str, Any]]:
+async def _export(settings: Settings, post_id: int | None, out: TextIO) -> None:
+    """The JSON list of posts, written post by post as they are read (what json.dumps with
+    indent=2 would write, without holding the store in memory or recursing down reply chains)."""
+    written = 0
     async with Store.open(settings.database_path, upgrade=False) as store:
-        return await export_posts(store, post_id)
+        async for post in stream_posts(store, post_id):
+            out.write(("," if written else "[") + "\n  ")
+            out.writelines(json_pieces(post, indent=2, level=1))
+            written += 1
+    out.write("\n]\n" if written else "[]\n")
 
 
 @cli.command("digest")

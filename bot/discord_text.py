@@ -69,6 +69,33 @@ def clean_line(text: str) -> str:
     return line
 
 
+# Unicode's Default_Ignorable_Code_Point ranges (shown as nothing unless a program gives them a
+# meaning) that are not format characters (category Cf, blank by category): the combining
+# grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian free variation selectors,
+# variation selectors, and the unassigned code points reserved as ignorable.
+_IGNORABLE_RANGES = (
+    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
+    (0x2065, 0x2065), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8), (0xE0000, 0xE0FFF),
+)  # fmt: skip
+
+
+def shows_nothing(text: str) -> bool:
+    """Whether the text has no visible glyph: only whitespace, control and format characters
+    (zero-width joiners and spaces, bidi marks, tags), ignorable code points (variation
+    selectors, fillers) and blank letters. 2,000 zero-width joiners look like no text at all."""
+    return all(_blank(ch) for ch in text)
+
+
+def _blank(ch: str) -> bool:
+    if ch.isspace() or ch in _INVISIBLE_LETTERS:
+        return True
+    if unicodedata.category(ch) in ("Cc", "Cf", "Cs"):
+        return True
+    code = ord(ch)
+    return any(first <= code <= last for first, last in _IGNORABLE_RANGES)
+
+
 def grapheme_safe(text: str, pos: int) -> int:
     """`pos`, moved left so a cut there leaves combining marks and emoji sequences whole."""
     p = pos

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import discord
 import structlog
@@ -85,10 +86,37 @@ async def reply_privately(interaction: discord.Interaction[Threadbridge], messag
         log.warning("could not reply to an interaction", status=error.status, code=error.code)
 
 
+async def may_run(interaction: discord.Interaction[Threadbridge]) -> bool:
+    """Whether the user may run the command they are typing: the checks discord.py runs before
+    a command (its group's and its cog's interaction_check, its own checks), which it does not
+    run before autocomplete. Autocomplete answers with what only the command's users may see
+    (held comments, the list of posts): anyone else gets no choices."""
+    command = interaction.command
+    if not isinstance(command, app_commands.Command):
+        return False
+    gates: list[Callable[[discord.Interaction[Threadbridge]], Any]] = []
+    if command.parent is not None and command.parent is not command.binding:
+        gates.append(command.parent.interaction_check)
+    gate = getattr(command.binding, "interaction_check", None)
+    if gate is not None:
+        gates.append(gate)
+    gates.extend(command.checks)
+    try:
+        for check in gates:
+            if not await discord.utils.maybe_coroutine(check, interaction):
+                return False
+    except app_commands.AppCommandError:  # a Refusal says no with a reason: here, just no
+        return False
+    return True
+
+
 async def post_choices(
     interaction: discord.Interaction[Threadbridge], current: str
 ) -> list[app_commands.Choice[int]]:
-    """Autocomplete for a `post` argument: posts whose title contains what was typed."""
+    """Autocomplete for a `post` argument: posts whose title contains what was typed, for those
+    who may run the command."""
+    if not await may_run(interaction):
+        return []
     posts = await search_posts(interaction.client.store, current.strip(), limit=25)
     return [
         app_commands.Choice(name=f"{post.id} · {post.title or 'Untitled'}"[:100], value=post.id)

@@ -157,17 +157,22 @@ class CommentsCog(commands.Cog, name="comments"):
 
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
-        if self._ours(payload.guild_id):
+        if self._members_reaction(payload):
             self.writer.submit(
                 ReactionChanged(payload.message_id, payload.channel_id, str(payload.emoji), 1)
             )
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
-        if self._ours(payload.guild_id):
+        if self._members_reaction(payload):
             self.writer.submit(
                 ReactionChanged(payload.message_id, payload.channel_id, str(payload.emoji), -1)
             )
+
+    def _members_reaction(self, payload: discord.RawReactionActionEvent) -> bool:
+        # The bot's own reactions (the held marker it adds and takes away) are not counted.
+        own = self.bot.user is not None and payload.user_id == self.bot.user.id
+        return self._ours(payload.guild_id) and not own
 
     @commands.Cog.listener()
     async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:

@@ -49,7 +49,7 @@ from bot.store.comments import erase_old_bodies
 from bot.store.models import Case, CaseAction, CommentStatus
 from bot.store.posts import get_post
 from bot.store.rules import add_rule_entry, load_rules, remove_rule_entry, set_rule_limit
-from bot.tree import post_choices
+from bot.tree import may_run, post_choices
 
 log = get_logger("threadbridge.cogs.moderation")
 
@@ -231,8 +231,14 @@ class ModerationCog(
         return comment
 
     async def _comment_choices(
-        self, current: str, statuses: tuple[CommentStatus, ...]
+        self,
+        interaction: discord.Interaction[Threadbridge],
+        current: str,
+        statuses: tuple[CommentStatus, ...],
     ) -> list[app_commands.Choice[str]]:
+        # Comments' text (held ones above all) is for moderators only.
+        if not await may_run(interaction):
+            return []
         found = await search_comments(
             self.bot.store, current.strip().removeprefix("#"), statuses=statuses, limit=25
         )
@@ -247,12 +253,14 @@ class ModerationCog(
     async def held_autocomplete(
         self, interaction: discord.Interaction[Threadbridge], current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self._comment_choices(current, (CommentStatus.HELD,))
+        return await self._comment_choices(interaction, current, (CommentStatus.HELD,))
 
     async def removable_autocomplete(
         self, interaction: discord.Interaction[Threadbridge], current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self._comment_choices(current, (CommentStatus.HELD, CommentStatus.VISIBLE))
+        return await self._comment_choices(
+            interaction, current, (CommentStatus.HELD, CommentStatus.VISIBLE)
+        )
 
     @app_commands.command(name="queue", description="Held comments waiting for a decision")
     @app_commands.describe(page="Which page of the queue (4 comments a page)")

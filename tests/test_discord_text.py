@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.discord_text import THREAD_NAME_LIMIT, escape_title, neutralise_mentions, thread_name
+from bot.discord_text import (
+    THREAD_NAME_LIMIT,
+    escape_title,
+    neutralise_mentions,
+    shows_nothing,
+    thread_name,
+)
 
 # The patterns Discord pings on.
 PING_PATTERNS = [re.compile(r"@(everyone|here)"), re.compile(r"<@!?\d+>"), re.compile(r"<@&\d+>")]
@@ -138,3 +144,28 @@ def test_escape_title(title: str, expected: str) -> None:
 
 def test_escape_title_breaks_mentions() -> None:
     assert pings(escape_title("@everyone <@123>")) == []
+
+
+# -- shows_nothing -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "blank"),
+    [
+        ("", True),
+        (" \n\t\u00a0\u3000", True),
+        ("\u200d" * 2000, True),
+        ("\u200b\u2060\ufeff\u00ad\u202e\u2066\u061c", True),  # zero-width and bidi
+        ("\u2800\u3164\u115f\uffa0", True),  # blank letters
+        ("\ufe0f\U000e0101\u034f\u180b", True),  # selectors and joiners with nothing to join
+        ("\U000e0067\U000e0062\U000e007f", True),  # tag characters without their flag
+        ("\x00\x1b\x7f\x85", True),
+        ("\u2764\ufe0f", False),  # a heart with its emoji selector
+        ("\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f", False),
+        ("\u200b.", False),
+        ("\u0301", False),  # a lone accent still draws
+        ("\ue000", False),  # private use: drawn by some font, or as a box
+    ],
+)
+def test_shows_nothing(text, blank):
+    assert shows_nothing(text) is blank

@@ -181,6 +181,7 @@ def _create(db: sqlite3.Connection, post_id: int, event: Created, batch: _Batch)
     comment_id = insert_reply_in(
         db,
         post_id=post_id,
+        thread_id=event.thread_id,
         parent_id=parent_for(db, post_id, message.reply_to, batch.policy.max_depth),
         author_id=author_id,
         author_name=message.author_name,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from bot.discord_text import shows_nothing
 from bot.moderation.rules import RuleSet
 from bot.store.models import Attachment
 
@@ -84,8 +85,8 @@ def decide(message: IncomingMessage, policy: SyncPolicy) -> str | None:
         return "system message"
     if message.author_is_bot and not policy.include_other_bots:
         return "other bot"
-    if not message.content.strip() and not message.attachments and not message.has_stickers:
-        return "empty"
+    if not message.attachments and not message.has_stickers and shows_nothing(message.content):
+        return "empty"  # nothing to see: no text with a visible glyph, no file, no sticker
     return None
 
 

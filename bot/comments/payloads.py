@@ -122,7 +122,13 @@ def incoming_from_payload(data: dict[str, Any], guild: discord.Guild | None) -> 
 
 
 def reaction_counts(message: discord.Message) -> dict[str, int]:
-    return {str(reaction.emoji): reaction.count for reaction in message.reactions}
+    """Members' reactions to a message read from history: the bot's own (its held marker) are
+    not counted, as they are not live."""
+    counts = {
+        str(reaction.emoji): reaction.count - (1 if reaction.me else 0)
+        for reaction in message.reactions
+    }
+    return {emoji: count for emoji, count in counts.items() if count > 0}
 
 
 def edited_content(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None] | None:

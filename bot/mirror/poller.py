@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -70,8 +71,10 @@ async def poll_feed(
                 store, url, now=now, etag=fetched.etag, last_modified=fetched.last_modified
             )
             return FeedPoll(url, not_modified=True)
-        posts, warnings = parse_feed_with_warnings(
-            fetched.body, source=feed_source(url), base_url=fetched.url
+        # Parsing is CPU work (a 50,000-entry feed takes many seconds): in a worker thread, so
+        # that the gateway's heartbeat and every reply keep being served meanwhile.
+        posts, warnings = await asyncio.to_thread(
+            parse_feed_with_warnings, fetched.body, source=feed_source(url), base_url=fetched.url
         )
     except FeedError as error:
         errors = (state.consecutive_errors if state else 0) + 1

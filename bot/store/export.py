@@ -4,35 +4,50 @@ times as ISO-8601 UTC."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from bot.clock import from_db
 from bot.store.database import Store
 
+# Posts read per query: the export of a large store is written post by post, never held whole.
+PAGE = 100
+
 
 async def export_posts(store: Store, post_id: int | None = None) -> list[dict[str, Any]]:
-    """Posts with their comments as a tree, ready for json.dumps. Discord ids are strings
-    (JavaScript cannot hold them as numbers). Raises LookupError for an unknown `post_id`."""
-    where, parameters = ("WHERE posts.id = ?", (post_id,)) if post_id is not None else ("", ())
-    posts = await store.fetch_all(
-        "SELECT posts.id, posts.title, posts.url, mirrors.thread_id FROM posts "  # noqa: S608
-        f"LEFT JOIN mirrors ON mirrors.post_id = posts.id {where} ORDER BY posts.id",
-        parameters,
-    )
-    if post_id is not None and not posts:
-        raise LookupError(f"no post {post_id}")
-    exported: list[dict[str, Any]] = []
-    for post in posts:
-        exported.append(
-            {
+    """Posts with their comments as a tree, ready for json.dumps (see `stream_posts`)."""
+    return [post async for post in stream_posts(store, post_id)]
+
+
+async def stream_posts(store: Store, post_id: int | None = None) -> AsyncIterator[dict[str, Any]]:
+    """Posts in id order, each with its comments as a tree, one at a time. Discord ids are
+    strings (JavaScript cannot hold them as numbers). Raises LookupError for an unknown
+    `post_id` before giving anything."""
+    after = 0
+    parameters: tuple[int, ...]
+    while True:
+        if post_id is None:
+            where, parameters = "WHERE posts.id > ? ORDER BY posts.id LIMIT ?", (after, PAGE)
+        else:
+            where, parameters = "WHERE posts.id = ?", (post_id,)
+        posts = await store.fetch_all(
+            "SELECT posts.id, posts.title, posts.url, mirrors.thread_id FROM posts "  # noqa: S608
+            f"LEFT JOIN mirrors ON mirrors.post_id = posts.id {where}",
+            parameters,
+        )
+        if post_id is not None and not posts:
+            raise LookupError(f"no post {post_id}")
+        for post in posts:
+            yield {
                 "id": post["id"],
                 "title": post["title"],
                 "url": post["url"],
                 "thread_id": _id_text(post["thread_id"]),
                 "comments": await _comment_tree(store, post["id"]),
             }
-        )
-    return exported
+        if post_id is not None or len(posts) < PAGE:
+            return
+        after = posts[-1]["id"]
 
 
 async def _comment_tree(store: Store, post_id: int) -> list[dict[str, Any]]:

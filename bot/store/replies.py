@@ -94,6 +94,7 @@ def insert_reply_in(
     db: sqlite3.Connection,
     *,
     post_id: int,
+    thread_id: int,
     parent_id: int | None,
     author_id: int,
     author_name: str,
@@ -106,16 +107,18 @@ def insert_reply_in(
     has_stickers: bool,
     reply_to: int | None,
 ) -> int:
-    """A new Discord comment, visible (or deleted, when its deletion came first): its id."""
+    """A new Discord comment written in the thread, visible (or deleted, when its deletion
+    came first): its id."""
     inserted = db.execute(
         """
-        INSERT INTO comments (post_id, parent_id, author_id, author_name, body, status, source,
-                              discord_message_id, created_at, edited_at, attachments,
+        INSERT INTO comments (post_id, thread_id, parent_id, author_id, author_name, body, status,
+                              source, discord_message_id, created_at, edited_at, attachments,
                               has_stickers, reply_to_message_id)
-        VALUES (?, ?, ?, ?, ?, ?, 'discord', ?, ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?, ?, ?, 'discord', ?, ?, ?, ?, ?, ?)
         """,
         (
             post_id,
+            thread_id,
             parent_id,
             author_id,
             author_name,

@@ -87,6 +87,41 @@ def test_decide(changes, policy, reason):
     assert decide(replace(MESSAGE, **changes), policy) == reason
 
 
+# Characters that show nothing: format characters (zero-width joiners and spaces, bidi marks,
+# word joiners, tags), controls, spaces of every kind, variation selectors, fillers, blank
+# letters. Messages made of them look empty in Discord.
+INVISIBLE = st.one_of(
+    st.characters(categories=("Cf", "Cc", "Zs", "Zl", "Zp")),
+    st.sampled_from(
+        "\u200d\u200b\u200c\u2060\ufeff\u00ad\u202e\u2066\u034f\u115f\u1160\u3164"
+        "\uffa0\u2800\u17b4\u180b\u180e\ufe0f\U000e0020\U000e0101\U000e0fff"
+    ),
+)
+VISIBLE = st.characters(categories=("L", "N", "P", "S"), exclude_characters="\u2800\u3164")
+
+
+@given(st.text(INVISIBLE, max_size=2000))
+def test_text_with_nothing_visible_is_empty(text):
+    assert decide(replace(MESSAGE, content=text), POLICY) == "empty"
+
+
+@given(st.text(INVISIBLE, max_size=50), VISIBLE, st.text(INVISIBLE, max_size=50))
+def test_one_visible_character_is_enough(before, visible, after):
+    assert decide(replace(MESSAGE, content=before + visible + after), POLICY) is None
+
+
+@given(st.text(INVISIBLE, max_size=50))
+def test_invisible_text_with_an_attachment_or_a_sticker_is_a_comment(text):
+    assert decide(replace(MESSAGE, content=text, attachments=(PICTURE,)), POLICY) is None
+    assert decide(replace(MESSAGE, content=text, has_stickers=True), POLICY) is None
+
+
+def test_2000_zero_width_joiners_are_empty():
+    assert decide(replace(MESSAGE, content="\u200d" * 2000), POLICY) == "empty"
+    # The same joiner between emoji is spelling: the family shows.
+    assert decide(replace(MESSAGE, content="\U0001f469\u200d\U0001f467"), POLICY) is None
+
+
 def test_policy_needs_a_depth_of_at_least_one():
     with pytest.raises(ValueError):
         SyncPolicy(own_user_id=1, max_depth=0)

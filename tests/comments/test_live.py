@@ -110,6 +110,25 @@ async def test_bot_and_webhook_messages_are_not_comments(start_bot, emulator, me
     assert len(web) == 24
 
 
+async def test_messages_that_show_nothing_are_not_comments(start_bot, emulator, members):
+    async with start_bot(extensions=ALL) as bot:
+        post_id, thread_id = await mirrored(bot, hostile_post())
+        for blank in ("\u200d" * 2000, "\u2800\u3164 \u200b\n\u2060", "\ufe0f\u202e\u00ad"):
+            emulator.send_message(thread_id, members[0], blank)
+        picture = emulator.send_message(
+            thread_id, members[0], "\u200b", attachments=[("still.png", b"\x89PNG")]
+        )
+        marker = emulator.send_message(thread_id, members[1], "a real reply")
+        # Applied in arrival order: once the marker is stored, the ones before were decided.
+        comments = await eventually(
+            lambda: _when(
+                discord_comments(bot.store, post_id),
+                lambda c: marker.id in {comment.discord_message_id for comment in c},
+            )
+        )
+    assert [c.discord_message_id for c in comments] == [picture.id, marker.id]
+
+
 async def test_catch_up_after_downtime(start_bot, emulator, members):
     alice, bob = members[:2]
     async with start_bot(extensions=ALL) as bot:

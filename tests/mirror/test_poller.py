@@ -1,11 +1,16 @@
 """Feed polling against a real HTTP server on 127.0.0.1: backlog, conditional GETs, errors."""
 
+import asyncio
+import itertools
+import time
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 
+from bot.mirror import poller
 from bot.mirror.poller import error_backoff, feed_source, poll_feed
+from bot.mirror.sources.feed import parse_feed_with_warnings
 from bot.store.feeds import get_feed
 from bot.store.mirrors import get_mirror, posts_to_mirror
 from bot.store.models import MirrorState
@@ -97,3 +102,39 @@ def test_backoff_grows_and_is_capped():
     assert delays == sorted(delays)
     assert delays[0] == INTERVAL * 2
     assert delays[-1] == timedelta(days=1)
+
+
+async def test_parsing_a_big_feed_leaves_the_event_loop_running(store, session, site, monkeypatch):
+    """Parsing a large feed takes long (50,000 entries: many seconds): meanwhile the gateway's
+    heartbeat and every reply wait on the event loop, so it must keep running."""
+    # Many entries of one post: as slow to parse as as many posts, and quick to store.
+    site.entries = [
+        {"guid": "same", "title": f"Entry {n}", "date": NOW, "text": "<p>Some words.</p>"}
+        for n in range(2_000)
+    ]
+    ticks: list[float] = []
+    parsing: list[float] = []  # when the parse started and ended
+
+    def timed_parse(*args, **kwargs):
+        parsing.append(time.monotonic())
+        try:
+            return parse_feed_with_warnings(*args, **kwargs)
+        finally:
+            parsing.append(time.monotonic())
+
+    async def ticker():
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+
+    monkeypatch.setattr(poller, "parse_feed_with_warnings", timed_parse)
+    ticking = asyncio.create_task(ticker())
+    try:
+        result = await poll(store, session, site)
+    finally:
+        ticking.cancel()
+    assert result.new_posts == 1
+    start, end = parsing
+    during = [start, *(t for t in ticks if start < t < end), end]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(during)]
+    assert len(during) > 3 and max(gaps) < 0.1, f"{len(during) - 2} ticks, longest gap {max(gaps)}"

@@ -688,6 +688,75 @@ async def test_comments_and_posts_are_found_with_autocomplete(
         assert await choices("lock", {"post": "no such title"}, "post") == []
 
 
+async def test_autocomplete_answers_only_those_who_may_run_the_command(
+    start_bot, mod_settings, emulator, community, members
+):
+    """Held comments' text, and the list of posts, only for the people the command is for:
+    anyone else typing the command (a server can show it to them) gets no choices."""
+    alice, bob = members[:2]
+    async with start_bot(mod_settings, extensions=MODERATION) as bot:
+        post_id, thread_id = await mirrored(bot, quiet_post())
+        held = await judged(bot, emulator.send_message(thread_id, alice, "A refund, privately?").id)
+        assert held.status is CommentStatus.HELD
+
+        async def choices(user, command, subcommand, options, focused):
+            interaction = emulator.run_autocomplete(
+                thread_id, user, command, options, focused, subcommand=subcommand
+            )
+            await emulator.wait_for_response(interaction)
+            (response,) = interaction.responses
+            assert response.type == 8  # an autocomplete result, even when empty
+            return [c["value"] for c in response.data["choices"]]
+
+        moderator, owner = community.moderator_id, community.owner_id
+        for subcommand in ("approve", "remove"):
+            options = {"comment": "refund"}
+            assert await choices(bob, "mod", subcommand, options, "comment") == []
+            assert await choices(moderator, "mod", subcommand, options, "comment") == [
+                str(held.id)
+            ]
+        for subcommand in ("lock", "unlock", "purge"):
+            assert await choices(bob, "mod", subcommand, {"post": "weekly"}, "post") == []
+            assert await choices(moderator, "mod", subcommand, {"post": "weekly"}, "post") == [
+                post_id
+            ]
+        # /mirror is for admins: a moderator without Manage Server is not one.
+        for subcommand in ("status", "retry", "repost"):
+            for user in (bob, moderator):
+                assert await choices(user, "mirror", subcommand, {"post": "weekly"}, "post") == []
+            assert await choices(owner, "mirror", subcommand, {"post": "weekly"}, "post") == [
+                post_id
+            ]
+
+
+async def test_the_bots_own_held_marker_is_not_counted_as_a_reaction(
+    start_bot, mod_settings, emulator, community, members
+):
+    alice, bob, carol = members[:3]
+    async with start_bot(mod_settings, extensions=MODERATION) as bot:
+        _, thread_id = await mirrored(bot, quiet_post())
+        written = emulator.send_message(thread_id, alice, "A refund for my ticket?")
+        held = await judged(bot, written.id)
+        await settled(bot)
+        assert community.bot_user_id in emulator.message(written.id).reactions[HELD_MARKER].user_ids
+        emulator.add_reaction(written.id, bob, "👍")
+        emulator.add_reaction(written.id, carol, HELD_MARKER)  # a member's ⏳ counts
+        # Applied in arrival order: once this reply is stored, both reactions were counted.
+        await judged(bot, emulator.send_message(thread_id, bob, "Same question here").id)
+        live = await reactions_of(bot.store, held.id)
+        # Read again from the thread's history: the bot's reaction is in the counts there.
+        assert await bot.get_cog("comments").catch_up(thread_id, full=True)
+        from_history = await reactions_of(bot.store, held.id)
+    assert live == from_history == {"👍": 1, HELD_MARKER: 1}
+
+
+async def reactions_of(store, comment_id):
+    rows = await store.fetch_all(
+        "SELECT emoji, count FROM comment_reactions WHERE comment_id = ?", (comment_id,)
+    )
+    return {row["emoji"]: row["count"] for row in rows}
+
+
 async def test_a_member_who_opted_out_is_still_held_to_the_rules(
     start_bot, mod_settings, emulator, community, members
 ):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import sys
 import tempfile
 from dataclasses import replace
 from datetime import timedelta
@@ -19,14 +21,15 @@ from bot.comments.events import (
     ReactionChanged,
 )
 from bot.store import Store
+from bot.store import export as export_module
 from bot.store.comments import (
     NewComment,
     add_comment,
     upsert_author,
 )
-from bot.store.export import export_posts
-from bot.store.models import Source
-from bot.store.posts import NewPost, add_post
+from bot.store.export import export_posts, stream_posts
+from bot.store.models import Source, SourceComment, SourcePost
+from bot.store.posts import NewPost, add_post, save_source_post
 from bot.store.web_comments import record_posted
 from tests.comments.test_apply import (
     PICTURE,
@@ -39,6 +42,7 @@ from tests.comments.test_apply import (
     sid,
     trees,
 )
+from tests.test_cli import threadbridge
 
 
 @pytest.fixture
@@ -183,3 +187,73 @@ def walk(comments, parent, seen):
     for comment in comments:
         seen.append((comment["discord_message_id"], parent))
         walk(comment["replies"], comment["discord_message_id"], seen)
+
+
+DEPTH = 500
+
+
+def chain_post(depth: int, external_id: str = "deep") -> SourcePost:
+    """A post whose comments each answer the one before, as a WordPress export can hold them."""
+    return SourcePost(
+        source="wordpress",
+        external_id=external_id,
+        title=f"A chain {depth} deep",
+        comments=tuple(
+            SourceComment(
+                external_id=str(n),
+                author_name="Ann",
+                content_html=f"<p>reply {n}</p>",
+                created_at=T0 + timedelta(seconds=n),
+                parent_external_id=str(n - 1) if n > 1 else None,
+            )
+            for n in range(1, depth + 1)
+        ),
+    )
+
+
+@contextlib.contextmanager
+def recursion_limit(limit: int):
+    """Reading the export back with the json module recurses once per level: only the test's
+    reader needs the room."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+async def test_threadbridge_export_writes_a_reply_chain_500_deep(tmp_path):
+    database = tmp_path / "deep.db"
+    async with Store.open(database) as store:
+        await save_source_post(store, chain_post(DEPTH))
+        await save_source_post(store, chain_post(3, external_id="shallow"))
+    env = {"DATABASE_PATH": str(database)}
+    result = await asyncio.to_thread(threadbridge, "export", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    with recursion_limit(10 * DEPTH):
+        deep, shallow = json.loads(result.stdout)
+    bodies = []
+    level = deep["comments"]
+    while level:
+        (comment,) = level
+        bodies.append(comment["body"])
+        level = comment["replies"]
+    assert bodies == [f"<p>reply {n}</p>" for n in range(1, DEPTH + 1)]
+    assert shallow["title"] == "A chain 3 deep"
+
+
+async def test_the_export_reads_posts_a_page_at_a_time(store, monkeypatch):
+    monkeypatch.setattr(export_module, "PAGE", 2)
+    for n in range(5):
+        await add_post(store, NewPost(source="test", external_id=f"p{n}", title=f"Post {n}"))
+    statements: list[str] = []
+    await store._reader.set_trace_callback(statements.append)
+    stream = stream_posts(store)
+    first = await anext(stream)
+    pages_before_the_rest = sum("FROM posts" in s for s in statements)
+    rest = [post async for post in stream]
+    await store._reader.set_trace_callback(None)
+    assert [p["title"] for p in [first, *rest]] == [f"Post {n}" for n in range(5)]
+    assert pages_before_the_rest == 1
+    assert sum("FROM posts" in s for s in statements) == 3

@@ -166,3 +166,36 @@ def test_split_statements_keeps_triggers_whole():
 def test_split_statements_refuses_an_unfinished_statement():
     with pytest.raises(MigrationError, match="incomplete"):
         split_statements("CREATE TABLE t (x INTEGER)")
+
+
+async def test_discord_comments_get_the_thread_they_were_written_in(tmp_path):
+    """0008: a stored Discord comment is in its post's current thread, unless it is older than
+    that thread (written in a thread since lost: no thread); web comments are in none."""
+    path = tmp_path / "threads.db"
+    connection = await _connect(path)
+    try:
+        await upgrade(connection, bundled_migrations()[:7])
+    finally:
+        await connection.close()
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            """
+            INSERT INTO posts (id, source, external_id, title, created_at)
+                VALUES (1, 'feed', 'a', 'Reposted', '2026-01-01'),
+                       (2, 'feed', 'b', 'Never mirrored', '2026-01-01');
+            INSERT INTO mirrors (post_id, state, thread_id, updated_at)
+                VALUES (1, 'mirrored', 5000, '2026-01-01');
+            INSERT INTO authors (id, source, external_id, name, first_seen_at)
+                VALUES (1, 'discord', '42', 'alice', '2026-01-01');
+            INSERT INTO comments (id, post_id, author_id, author_name, body, source,
+                                  discord_message_id, external_id, created_at)
+                VALUES (1, 1, 1, 'alice', 'in the current thread', 'discord', 6000, NULL, 'x'),
+                       (2, 1, 1, 'alice', 'in the lost thread', 'discord', 4000, NULL, 'x'),
+                       (3, 1, 1, 'alice', 'from the site', 'web', NULL, 'w1', 'x'),
+                       (4, 2, 1, 'alice', 'no mirror', 'discord', 7000, NULL, 'x');
+            """
+        )
+    await upgrade_database(path)
+    with sqlite3.connect(path) as db:
+        threads = dict(db.execute("SELECT id, thread_id FROM comments ORDER BY id"))
+    assert threads == {1: 5000, 2: None, 3: None, 4: None}
