@@ -37,6 +37,7 @@ from bot.mirror.sources.wxr import SourceContents, WxrError, describe_skipped, r
 from bot.moderation.rulebook import Rulebook
 from bot.permissions import BOT_PERMISSIONS, BOT_SCOPES
 from bot.preflight import Problem, check_online
+from bot.run_lock import RunLockError, take_run_lock
 from bot.settings import Settings, SettingsError, load_settings
 from bot.status import collect_status
 from bot.store import Store, StoreError, read_schema_status, upgrade_database
@@ -108,10 +109,16 @@ def cli() -> None:
 def run() -> None:
     """Connect to Discord and run the bot until stopped (Ctrl-C or SIGTERM).
 
-    Applies pending database migrations first.
+    Applies pending database migrations first. Refuses to start while another bot runs on
+    the same database.
     """
     settings = _settings(discord_needed=True)
-    _run_async(_run_bot(settings))
+    try:
+        lock = take_run_lock(settings.database_path)
+    except RunLockError as error:
+        _fail(str(error))
+    with lock:
+        _run_async(_run_bot(settings))
 
 
 async def _run_bot(settings: Settings) -> None:

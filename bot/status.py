@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.comments.writer import WriterHealth
 from bot.store import Store
 from bot.store.comments import count_comments
 from bot.store.mirrors import count_mirrors_by_state, count_unmirrored_posts
@@ -32,8 +33,12 @@ async def collect_status(store: Store) -> StoreStatus:
     )
 
 
-def status_embed(status: StoreStatus, *, latency_ms: float | None = None) -> discord.Embed:
-    embed = discord.Embed(title="threadbridge status", colour=discord.Colour.blurple())
+def status_embed(
+    status: StoreStatus, *, writes: WriterHealth | None = None, latency_ms: float | None = None
+) -> discord.Embed:
+    failing = writes is not None and writes.failing_since is not None
+    colour = discord.Colour.red() if failing else discord.Colour.blurple()
+    embed = discord.Embed(title="threadbridge status", colour=colour)
     embed.add_field(
         name="Posts",
         value=f"{status.posts} stored, {status.waiting_to_mirror} not yet mirrored",
@@ -46,6 +51,19 @@ def status_embed(status: StoreStatus, *, latency_ms: float | None = None) -> dis
         value=f"{status.comments} stored, {status.held_comments} waiting for review",
         inline=False,
     )
+    if writes is not None:
+        embed.add_field(name="Writes", value=writes_line(writes), inline=False)
     if latency_ms is not None:
         embed.set_footer(text=f"Gateway latency {latency_ms:.0f} ms")
     return embed
+
+
+def writes_line(writes: WriterHealth) -> str:
+    if writes.failing_since is None:
+        return f"OK ({writes.waiting} event(s) being stored)" if writes.waiting else "OK"
+    since = discord.utils.format_dt(writes.failing_since, "f")
+    ago = discord.utils.format_dt(writes.failing_since, "R")
+    return (
+        f"Writes failing since {since} ({ago}): {writes.error}. {writes.waiting} event(s) "
+        "wait in memory and are stored once the database takes writes again."
+    )

@@ -27,7 +27,10 @@ class Admin(commands.Cog):
         snapshot = await collect_status(self.bot.store)
         latency = self.bot.latency * 1000 if math.isfinite(self.bot.latency) else None
         await interaction.response.send_message(
-            embed=status_embed(snapshot, latency_ms=latency), ephemeral=True
+            embed=status_embed(
+                snapshot, writes=self.bot.services.writer.health, latency_ms=latency
+            ),
+            ephemeral=True,
         )
 
 

@@ -2,6 +2,12 @@
 
 One transaction per Discord event would cost one commit per message; grouping what arrives
 within a few milliseconds keeps ingest fast while every event is still applied in arrival order.
+
+An event leaves the queue once it is committed, or once it failed on its own (it cannot be
+stored, whatever the database's state). When the database itself refuses a batch (disk full,
+its write lock held by another program), the same batch is tried again, waiting longer each
+time, until the database takes it. Nothing queued after it is committed before it, so no
+thread's cursor passes a message still waiting (see `Created.advance_cursor`).
 """
 
 from __future__ import annotations
@@ -9,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
+from datetime import datetime
 
+from bot.clock import utcnow
 from bot.comments.apply import BatchResult, apply_batch
 from bot.comments.events import Created, SyncEvent, SyncPolicy
 from bot.log import get_logger
-from bot.store import Store
+from bot.store import Store, database_unavailable
 
 log = get_logger("threadbridge.comments.writer")
 
@@ -25,9 +33,33 @@ GATHER_SECONDS = 0.005
 # Live replies waiting at most (about 1 KB each): beyond this the writer is far behind, and a
 # reply is better read later from the thread's history than held in memory.
 MAX_LIVE_BACKLOG = 100_000
+# A batch the database refused is tried again after 0.1 s, then twice as long each time up to
+# 5 s: a disk with room again, or a lock released, is noticed within seconds.
+RETRY_FIRST_SECONDS = 0.1
+RETRY_MAX_SECONDS = 5.0
+# How long stop() still waits for failing writes to recover. What is left then is not lost: no
+# cursor has passed it, and the next start reads it again from the threads' history.
+STOP_GRACE_SECONDS = 10.0
 
 # An event, who waits for its commit, and whether it is a live reply counted in the backlog.
 _Item = tuple[SyncEvent, "asyncio.Future[BatchResult] | None", bool]
+
+
+class WritesFailing(Exception):
+    """The writer was stopped while the database still refused its writes."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriterHealth:
+    """How the writer is doing, for /status and health checks."""
+
+    failing_since: datetime | None = None  # when commits began to fail; None while they succeed
+    error: str | None = None  # why the database refuses writes, while it does
+    waiting: int = 0  # events queued or being committed
+
+    @property
+    def ok(self) -> bool:
+        return self.failing_since is None
 
 
 class CommentWriter:
@@ -42,6 +74,9 @@ class CommentWriter:
         gather_seconds: float = GATHER_SECONDS,
         max_live_backlog: int = MAX_LIVE_BACKLOG,
         on_cases: Callable[[tuple[int, ...]], None] | None = None,
+        retry_first: float = RETRY_FIRST_SECONDS,
+        retry_max: float = RETRY_MAX_SECONDS,
+        stop_grace: float = STOP_GRACE_SECONDS,
     ) -> None:
         self.store = store
         self._policy = policy
@@ -56,20 +91,46 @@ class CommentWriter:
         self._room.set()
         # Told the ids of the cases the rules opened in each committed batch (the enforcer).
         self._on_cases = on_cases
+        self._retry_first = retry_first
+        self._retry_max = retry_max
+        self._stop_grace = stop_grace
+        # While the database refuses writes: since when (wall clock, and loop time) and why.
+        self.failing_since: datetime | None = None
+        self._failing_from = 0.0
+        self._failure: str | None = None
+        self._in_flight = 0  # events of the batch being committed
+        self._stopping_from: float | None = None  # loop time stop() was called
+
+    @property
+    def waiting(self) -> int:
+        """Events queued or being committed."""
+        return self._queue.qsize() + self._in_flight
+
+    @property
+    def health(self) -> WriterHealth:
+        return WriterHealth(self.failing_since, self._failure, self.waiting)
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="sync-writer")
 
     async def stop(self) -> None:
-        """Commit what is queued, then stop."""
+        """Commit what is queued, then stop. While the database refuses writes, wait for it at
+        most STOP_GRACE_SECONDS (from now, or from when it began to refuse)."""
         if self._task is None:
             return
-        await self._queue.join()
+        self._stopping_from = asyncio.get_running_loop().time()
+        drained = asyncio.ensure_future(self._queue.join())
+        try:
+            # The writer's task ends by itself when it gives up.
+            await asyncio.wait({drained, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            drained.cancel()
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        self._stopping_from = None
 
     def submit(self, event: SyncEvent) -> None:
         """Queue a live event; it is committed with the next batch."""
@@ -111,18 +172,8 @@ class CommentWriter:
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            deadline = asyncio.get_running_loop().time() + self._gather
-            while len(batch) < self._max_batch and batch[-1][1] is None:
-                remaining = deadline - asyncio.get_running_loop().time()
-                try:
-                    batch.append(
-                        self._queue.get_nowait()
-                        if remaining <= 0
-                        else await asyncio.wait_for(self._queue.get(), remaining)
-                    )
-                except (asyncio.QueueEmpty, TimeoutError):
-                    break
+            batch = await self._next_batch()
+            self._in_flight = len(batch)
             try:
                 result = await self._commit([event for event, _, _ in batch])
                 if result.cases and self._on_cases is not None:
@@ -130,20 +181,59 @@ class CommentWriter:
                 for _, waiter, _ in batch:
                     if waiter is not None and not waiter.done():
                         waiter.set_result(result)
+            except WritesFailing as error:
+                self._give_up(batch, error)
+                return
             except Exception as error:  # keep the writer alive; the waiters learn why
-                for _, waiter, _ in batch:
-                    if waiter is not None and not waiter.done():
-                        waiter.set_exception(error)
+                _fail(batch, error)
             finally:
-                self.live_backlog -= sum(counted for _, _, counted in batch)
-                if self.live_backlog <= self.max_live_backlog // 2:
-                    self._room.set()
-                for _ in batch:
-                    self._queue.task_done()
+                self._in_flight = 0
+                self._settle(batch)
+
+    async def _next_batch(self) -> list[_Item]:
+        """The next event, and what arrives within GATHER_SECONDS after it (up to MAX_BATCH);
+        the events of an `enqueue` call end their batch."""
+        batch = [await self._queue.get()]
+        deadline = asyncio.get_running_loop().time() + self._gather
+        while len(batch) < self._max_batch and batch[-1][1] is None:
+            remaining = deadline - asyncio.get_running_loop().time()
+            try:
+                batch.append(
+                    self._queue.get_nowait()
+                    if remaining <= 0
+                    else await asyncio.wait_for(self._queue.get(), remaining)
+                )
+            except (asyncio.QueueEmpty, TimeoutError):
+                break
+        return batch
+
+    def _settle(self, items: list[_Item]) -> None:
+        """These items have left the queue for good."""
+        self.live_backlog -= sum(counted for _, _, counted in items)
+        if self.live_backlog <= self.max_live_backlog // 2:
+            self._room.set()
+        for _ in items:
+            self._queue.task_done()
+
+    def _give_up(self, batch: list[_Item], error: WritesFailing) -> None:
+        """Stopping while the database refuses writes: what is left is not committed. No cursor
+        has passed it, so the next start's catch-up reads it again from history."""
+        rest: list[_Item] = []
+        while not self._queue.empty():
+            rest.append(self._queue.get_nowait())
+        log.error(
+            "writer stopped with events not committed: the next start reads their threads again",
+            events=len(batch) + len(rest),
+            error=self._failure,
+        )
+        _fail(batch + rest, error)
+        self._settle(rest)  # the batch is settled by _run
 
     async def _commit(self, events: list[SyncEvent]) -> BatchResult:
         try:
-            result = await apply_batch(self.store, events, self._policy())
+            result = await self._commit_when_possible(events)
+        except WritesFailing:
+            raise
         except Exception:
             if len(events) == 1:
                 log.exception("sync event not applied", kind=type(events[0]).__name__)
@@ -152,11 +242,63 @@ class CommentWriter:
             log.warning("batch failed; applying its events one by one", events=len(events))
             result = BatchResult()
             for event in events:
-                with contextlib.suppress(Exception):
+                try:
                     result = merge_results(result, await self._commit([event]))
+                except WritesFailing:
+                    raise
+                except Exception:  # logged above: this event cannot be stored
+                    continue
             return result
         self.committed += len(events)
         return result
+
+    async def _commit_when_possible(self, events: list[SyncEvent]) -> BatchResult:
+        """Commit the events, trying again, with backoff, for as long as the database itself
+        refuses them: they are not at fault, and stay queued in order until it takes them."""
+        delay = self._retry_first
+        while True:
+            try:
+                result = await apply_batch(self.store, events, self._policy())
+            except Exception as error:
+                if not database_unavailable(error):
+                    raise
+                self._failing(error)
+                await self._pause(delay)
+                delay = min(delay * 2, self._retry_max)
+                continue
+            if self.failing_since is not None:
+                self._recovered()
+            return result
+
+    def _failing(self, error: Exception) -> None:
+        self._failure = str(error)
+        if self.failing_since is not None:
+            return
+        self.failing_since = utcnow()
+        self._failing_from = asyncio.get_running_loop().time()
+        log.error("writes failing", error=self._failure, waiting=self.waiting)
+
+    def _recovered(self) -> None:
+        failed_for = asyncio.get_running_loop().time() - self._failing_from
+        log.info("writes recovered", failed_seconds=round(failed_for, 1), waited=self.waiting)
+        self.failing_since = None
+        self._failure = None
+
+    async def _pause(self, delay: float) -> None:
+        """Wait before trying again; past the stop grace, give up (WritesFailing)."""
+        if self._stopping_from is not None:
+            loop = asyncio.get_running_loop()
+            give_up_at = max(self._stopping_from, self._failing_from) + self._stop_grace
+            if loop.time() >= give_up_at:
+                raise WritesFailing(self._failure)
+            delay = min(delay, give_up_at - loop.time())
+        await asyncio.sleep(delay)
+
+
+def _fail(items: list[_Item], error: Exception) -> None:
+    for _, waiter, _ in items:
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(error)
 
 
 def merge_results(first: BatchResult, second: BatchResult) -> BatchResult:

@@ -17,6 +17,21 @@ from bot.store import migrations
 
 BUSY_TIMEOUT_MS = 5_000
 
+# SQLite's primary result codes for a database that cannot take a write right now, whatever was
+# asked of it: busy or locked by another connection, disk full, I/O error, unopenable file,
+# read-only file, a WAL locking protocol failure.
+_UNAVAILABLE = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_PROTOCOL,
+    }
+)
+
 T = TypeVar("T")
 
 _in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -26,6 +41,17 @@ _in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 class StoreError(Exception):
     """The database cannot be used as asked (wrong version, unreadable file, ...)."""
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether SQLite refused for a reason of its own (disk full, the write lock held by another
+    program past the busy timeout, an I/O error...) rather than because of what was written: the
+    same write may succeed once the database is available again."""
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    # Extended result codes (e.g. SQLITE_IOERR_WRITE) carry the primary one in the low byte.
+    return code is not None and (code & 0xFF) in _UNAVAILABLE
 
 
 class Store:

@@ -3,10 +3,14 @@
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
+from structlog.testing import capture_logs
+
 from bot.comments.apply import BatchResult
 from bot.comments.events import Created, Edited, IncomingMessage, SyncPolicy, snowflake_time
-from bot.comments.writer import CommentWriter, merge_results
+from bot.comments.writer import CommentWriter, WriterHealth, WritesFailing, merge_results
 from bot.store.comments import list_comments
+from bot.store.cursors import cursor_of
 from bot.store.mirrors import record_mirror
 from bot.store.models import MirrorState
 from bot.store.posts import NewPost, add_post
@@ -109,3 +113,73 @@ async def test_a_full_live_backlog_turns_replies_away_until_it_has_room(store):
         await writer.stop()
     assert writer.live_backlog == 0 and writer.committed == 5
     assert writer.submit_reply(Created(message(7)))
+
+
+async def page_limit(store, pages=None):
+    """Limit the writer connection's database to `pages` (default: its size now), as a full
+    disk would; returns the limit it had."""
+
+    def limit(db):
+        before = db.execute("PRAGMA max_page_count").fetchone()[0]
+        size = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {pages or size}")
+        return before
+
+    return await store.write_in_thread(limit)
+
+
+async def test_writes_the_database_refuses_wait_in_order_until_it_takes_them(store):
+    post_id = await mirrored_post(store)
+    writer = CommentWriter(store, lambda: POLICY, retry_first=0.01, retry_max=0.05)
+    writer.start()
+    unlimited = await page_limit(store)
+    try:
+        with capture_logs() as logs:
+            first = writer.enqueue([Created(message(n, "x" * 3000)) for n in range(20)])
+            for n in range(20, 40):
+                writer.submit(Created(message(n, "y" * 3000), advance_cursor=True))
+            await eventually(lambda: writer.failing_since is not None)
+            await asyncio.sleep(0.2)  # a few attempts refused
+            health = writer.health
+            assert not health.ok and health.error == "database or disk is full"
+            assert health.waiting == 40 and writer.committed == 0
+            await page_limit(store, unlimited)
+            assert (await asyncio.wait_for(first, 5)).created == 20
+            await writer.stop()
+    finally:
+        await writer.stop()
+    comments = await list_comments(store, post_id)
+    assert [c.discord_message_id for c in comments] == [message(n).message_id for n in range(40)]
+    assert writer.health == WriterHealth() and writer.committed == 40
+    assert await cursor_of(store, THREAD) == message(39).message_id
+    assert [e["event"] for e in logs if e["event"].startswith("writes")] == [
+        "writes failing",
+        "writes recovered",
+    ]
+    recovered = next(e for e in logs if e["event"] == "writes recovered")
+    assert recovered["waited"] >= 20 and recovered["failed_seconds"] >= 0.2
+    assert not [e for e in logs if e["event"] == "sync event not applied"]
+
+
+async def test_stopping_while_the_database_refuses_gives_up_after_the_grace(store):
+    post_id = await mirrored_post(store)
+    writer = CommentWriter(store, lambda: POLICY, retry_first=0.01, stop_grace=0.2)
+    writer.start()
+    await page_limit(store)
+    waiting = writer.enqueue([Created(message(n, "x" * 3000)) for n in range(20)])
+    await eventually(lambda: writer.failing_since is not None)
+    with capture_logs() as logs:
+        await asyncio.wait_for(writer.stop(), 5)
+    with pytest.raises(WritesFailing):
+        await waiting
+    assert await list_comments(store, post_id) == []
+    (gave_up,) = [e for e in logs if e["event"].startswith("writer stopped")]
+    assert gave_up["events"] == 20
+    assert await cursor_of(store, THREAD) is None
+
+
+async def eventually(condition, timeout=5.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
