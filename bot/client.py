@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
@@ -141,7 +142,11 @@ class Threadbridge(commands.Bot):
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         logging.getLogger("discord.http").removeFilter(self.rate_limits)
-        await flush_health_counters(self)
+        try:
+            await flush_health_counters(self)
+        except sqlite3.Error as error:
+            # The database may be what is failing: the writer's stop below must still run.
+            self.log.warning("rate-limit counts not saved", error=str(error))
         await self.background.cancel_all()
         await super().close()
         await self.services.stop()

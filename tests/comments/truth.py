@@ -78,6 +78,10 @@ class Members:
             self.deleted.add(target)
             self.emulator.delete_message(target)
 
+    def write(self, thread_id: int) -> None:
+        """A new message in the thread, a reply at random."""
+        self._write(thread_id, self.alive(thread_id))
+
     def _write(self, thread_id: int, alive: list[int]) -> None:
         roll = self.rng.random()
         reply_to = None

@@ -62,7 +62,7 @@ async def all_arrived(bot, emulator, members: Members) -> None:
     """One more reply in each thread, and until the bot has received all of them: gateway events
     arrive in order, so everything the members did before has arrived too."""
     for thread_id in members.threads:
-        members._write(thread_id, members.alive(thread_id))
+        members.write(thread_id)
     newest = {t: emulator.messages(t)[-1].id for t in members.threads}
     await emulator.wait_for(
         lambda: all(bot.get_channel(t).last_message_id == newest[t] for t in members.threads),

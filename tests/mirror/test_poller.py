@@ -1,7 +1,6 @@
 """Feed polling against a real HTTP server on 127.0.0.1: backlog, conditional GETs, errors."""
 
 import asyncio
-import itertools
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -135,6 +134,7 @@ async def test_parsing_a_big_feed_leaves_the_event_loop_running(store, session, 
         ticking.cancel()
     assert result.new_posts == 1
     start, end = parsing
-    during = [start, *(t for t in ticks if start < t < end), end]
-    gaps = [later - earlier for earlier, later in itertools.pairwise(during)]
-    assert len(during) > 3 and max(gaps) < 0.1, f"{len(during) - 2} ticks, longest gap {max(gaps)}"
+    # Blocked, the loop ticks not once while the parse runs; running, it keeps ticking (how
+    # often depends on the machine's load, so no timing is asserted).
+    during = [t for t in ticks if start < t < end]
+    assert len(during) >= 3, f"{len(during)} ticks in {end - start:.2f} s of parsing"
