@@ -9,6 +9,3 @@ UPDATE comments SET thread_id = (
     WHERE mirrors.post_id = comments.post_id AND mirrors.thread_id < comments.discord_message_id
 )
 WHERE source = 'discord';
--- Catch-up reads a thread's stored comments within a range of message ids.
-CREATE INDEX comments_thread_message ON comments (thread_id, discord_message_id)
-    WHERE thread_id IS NOT NULL;

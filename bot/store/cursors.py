@@ -82,12 +82,15 @@ async def stored_message_ids(store: Store, thread_id: int, from_id: int, to_id: 
     """Message ids of the live Discord comments written in this thread within [from_id, to_id].
 
     The comments' own thread, not their post's: a post given a new thread keeps the comments of
-    the one it lost, and they are in no history the new thread can show."""
+    the one it lost, and they are in no history the new thread can show. Found through the
+    post (its comments' index): an index of their own on the thread would cost every insert."""
     rows = await store.fetch_all(
         """
-        SELECT discord_message_id FROM comments
-        WHERE thread_id = ? AND source = 'discord' AND status != 'deleted'
-          AND discord_message_id BETWEEN ? AND ?
+        SELECT comments.discord_message_id FROM comments
+        JOIN mirrors ON mirrors.post_id = comments.post_id
+        WHERE mirrors.thread_id = ?1 AND comments.thread_id = ?1
+          AND comments.source = 'discord' AND comments.status != 'deleted'
+          AND comments.discord_message_id BETWEEN ?2 AND ?3
         """,
         (thread_id, from_id, to_id),
     )
