@@ -1,0 +1,1 @@
+"""The read side: the synced conversation served to the site's readers (API, pages, export)."""
