@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import json
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -38,7 +39,7 @@ from bot.moderation.rulebook import Rulebook
 from bot.permissions import BOT_PERMISSIONS, BOT_SCOPES
 from bot.preflight import Problem, check_online
 from bot.run_lock import RunLockError, take_run_lock
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, listen_url, load_settings, parse_listen
 from bot.status import collect_status
 from bot.store import Store, StoreError, read_schema_status, upgrade_database
 from bot.store.cursors import MirrorRef, threads_to_catch_up
@@ -47,6 +48,9 @@ from bot.store.feeds import list_feeds
 from bot.store.mirrors import get_mirror, list_mirrors
 from bot.store.models import MirrorState
 from bot.store.posts import find_post, get_post, save_source_post
+from bot.web.app import serving
+from bot.web.export import ExportFormat, export_site
+from bot.web.operators import bot_state
 
 T = TypeVar("T")
 
@@ -126,10 +130,58 @@ async def _run_bot(settings: Settings) -> None:
     async with (
         Store.open(settings.database_path) as store,
         Threadbridge(settings=settings, store=store) as bot,
+        _site_of(bot, settings),
     ):
         _stop_on_signals(bot)
         log.info("starting", database=str(settings.database_path), guild=settings.guild_id)
         await bot.start(settings.token)
+    log.info("stopped")
+
+
+@contextlib.asynccontextmanager
+async def _site_of(bot: Threadbridge, settings: Settings) -> AsyncIterator[None]:
+    """The site served beside the bot on WEB_LISTEN (nothing when it is empty)."""
+    listen = parse_listen(settings.web_listen) if settings.web_listen else None
+    if listen is None:
+        yield
+        return
+    try:
+        async with serving(settings, *listen, bot=bot_state(bot)):
+            yield
+    except OSError as error:
+        _fail(f"cannot listen on WEB_LISTEN={settings.web_listen}: {error.strerror or error}")
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default: WEB_LISTEN's).")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Port to listen on (default: WEB_LISTEN's).",
+)
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the site (API, pages, feeds) from the database, read-only, until stopped.
+
+    Needs no token and never talks to Discord: any number of these may serve one database.
+    """
+    settings = _settings(discord_needed=False)
+    listen = parse_listen(settings.web_listen) or ("127.0.0.1", 8080)
+    _run_async(_serve(settings, host or listen[0], port or listen[1]))
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    log = get_logger("threadbridge")
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopped.set)
+    try:
+        async with serving(settings, host, port) as server:
+            click.echo(f"serving {settings.database_path} on {listen_url(host, server.port)}")
+            await stopped.wait()
+    except OSError as error:
+        _fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
     log.info("stopped")
 
 
@@ -220,9 +272,7 @@ def register_commands() -> None:
 
 
 # The name earlier versions documented, kept (hidden) so that operators' scripts keep working.
-cli.add_command(
-    click.Command("sync-commands", callback=register_commands.callback, hidden=True)
-)
+cli.add_command(click.Command("sync-commands", callback=register_commands.callback, hidden=True))
 
 
 async def _register_commands(settings: Settings) -> int:
@@ -455,9 +505,35 @@ async def _own_webhook_ids(client: discord.Client, settings: Settings) -> frozen
 
 @cli.command("export")
 @click.option("--post", "post_id", type=click.IntRange(min=1), help="Only this post.")
-def export(post_id: int | None) -> None:
-    """Write posts and their comments, as reply trees, to stdout as JSON."""
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the public site (what readers may see) into this folder instead.",
+)
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice([choice.value for choice in ExportFormat]),
+    default=ExportFormat.HTML.value,
+    show_default=True,
+    help="With --out: pages (html) or the API's JSON, one file per post plus an index.",
+)
+def export(post_id: int | None, out: Path | None, export_format: str) -> None:
+    """Write posts and their comments, as reply trees, to stdout as JSON (everything the store
+    holds, for backups); with --out, write the public site into a folder."""
     settings = _settings(discord_needed=False)
+    if out is not None:
+        if post_id is not None:
+            _fail("--post and --out do not go together: --out writes every post")
+        try:
+            result = _run_async(export_site(settings, out, ExportFormat(export_format)))
+        except OSError as error:
+            _fail(f"cannot write the export into {out}: {error.strerror or error}")
+        click.echo(
+            f"exported {result.posts} post(s) to {out}: {result.written} file(s) written, "
+            f"{result.unchanged} unchanged"
+        )
+        return
     try:
         _run_async(_export(settings, post_id, sys.stdout))
     except LookupError:

@@ -37,6 +37,14 @@ class LogLevel(enum.StrEnum):
     ERROR = "ERROR"
 
 
+class PublishMode(enum.StrEnum):
+    """Whose comments the site shows: everyone's but those who opted out, or only those who
+    agreed with /comments publish."""
+
+    ALL = "all"
+    CONSENTED = "consented"
+
+
 class SettingsError(Exception):
     """Settings are missing or invalid; `problems` maps each variable to what is wrong."""
 
@@ -93,6 +101,14 @@ class Settings(BaseSettings):
     rules_exempt_role_ids: Annotated[tuple[Snowflake, ...], NoDecode] = ()
     close_comments_after_days: Annotated[int, Field(ge=0, le=3650)] = 0
     erase_removed_after_days: Annotated[int, Field(ge=0, le=3650)] = 30
+    web_listen: str = "127.0.0.1:8080"
+    web_base_url: str | None = None
+    web_publish: PublishMode = PublishMode.ALL
+    web_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    web_cache_seconds: Annotated[int, Field(ge=0, le=86400)] = 30
+    web_stale_seconds: Annotated[int, Field(ge=0, le=604800)] = 300
+    web_rate_limit: Annotated[int, Field(ge=0, le=1_000_000)] = 600
+    web_metrics_token: SecretStr | None = None
 
     @field_validator("discord_token", mode="before")
     @classmethod
@@ -138,6 +154,7 @@ class Settings(BaseSettings):
         "rules_disallowed_words",
         "rules_moderation_words",
         "rules_exempt_role_ids",
+        "web_allowed_origins",
         mode="before",
     )
     @classmethod
@@ -152,6 +169,41 @@ class Settings(BaseSettings):
         for url in value:
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"{url!r} is not an http(s) URL")
+        return value
+
+    @field_validator("web_allowed_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if origin != "*" and not _is_origin(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: give scheme and host, e.g. https://example.org"
+                )
+        return tuple(origin.rstrip("/") for origin in value)
+
+    @field_validator("web_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        value = value.strip()
+        if value and parse_listen(value) is None:
+            raise ValueError("must be HOST:PORT (e.g. 127.0.0.1:8080), or empty to turn it off")
+        return value
+
+    @field_validator("web_base_url", mode="before")
+    @classmethod
+    def _base_url(cls, value: Any) -> Any:
+        if value is None or not str(value).strip():
+            return None
+        text = str(value).strip()
+        if not text.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return text.rstrip("/")
+
+    @field_validator("web_metrics_token", mode="before")
+    @classmethod
+    def _blank_token_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
         return value
 
     @field_validator("rules_disallowed_words", "rules_moderation_words")
@@ -213,6 +265,15 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
+    def site_url(self) -> str:
+        """Where the site's pages and API are reached from outside: WEB_BASE_URL, else the
+        address the bot listens on."""
+        if self.web_base_url:
+            return self.web_base_url
+        listen = parse_listen(self.web_listen) or ("127.0.0.1", 8080)
+        return listen_url(*listen)
+
+    @property
     def token(self) -> str:
         if self.discord_token is None:
             raise SettingsError({"DISCORD_TOKEN": "missing"})
@@ -233,7 +294,7 @@ class Settings(BaseSettings):
         shown: dict[str, str] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
-            if name == "discord_token":
+            if name in SECRETS:
                 text = "(set, hidden)" if value is not None else "(not set)"
             elif value is None:
                 text = "(not set)"
@@ -245,6 +306,31 @@ class Settings(BaseSettings):
                 text = str(value)
             shown[name.upper()] = text
         return shown
+
+
+# Settings whose values never reach a log or the terminal.
+SECRETS = frozenset({"discord_token", "web_metrics_token"})
+
+
+def parse_listen(text: str) -> tuple[str, int] | None:
+    """`HOST:PORT` (`[::1]:8080` for IPv6) as (host, port), or None when it is not one."""
+    host, colon, port = text.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    return host, int(port)
+
+
+def listen_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in {"0.0.0.0", ""} else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+def _is_origin(text: str) -> bool:
+    scheme, separator, rest = text.rstrip("/").partition("://")
+    return scheme in {"http", "https"} and bool(separator) and bool(rest) and "/" not in rest
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -31,7 +31,13 @@ from bot.comments.writer import CommentWriter
 from bot.internals import Parser, give_back_message_create, take_over_message_create
 from bot.log import event_context, get_logger
 from bot.permissions import is_admin
-from bot.store.authors import opt_in, opt_out
+from bot.settings import PublishMode
+from bot.store.authors import (
+    give_publish_consent,
+    opt_in,
+    opt_out,
+    withdraw_publish_consent,
+)
 from bot.store.cursors import MirrorRef, threads_to_catch_up
 from bot.store.health import CATCH_UP, count_event
 from bot.store.mirrors import find_mirror_by_thread, record_mirror
@@ -291,6 +297,44 @@ class CommentsCog(commands.Cog, name="comments"):
             f"{removed} stored comment(s) were removed. `/comments opt-in` undoes this.",
             ephemeral=True,
         )
+
+    @comments_group.command(
+        name="publish", description="Agree that your comments are shown on the community's site"
+    )
+    async def comments_publish(self, interaction: discord.Interaction[Threadbridge]) -> None:
+        given = await give_publish_consent(
+            self.bot.store, interaction.user.id, interaction.user.display_name
+        )
+        if self.bot.settings.web_publish is PublishMode.CONSENTED:
+            shown = "Your comments now appear on the site, under each post."
+        else:
+            shown = (
+                "This community shows everyone's comments on the site already; your agreement "
+                "is kept in case that changes."
+            )
+        again = "" if given else " (you had agreed already)"
+        await interaction.response.send_message(
+            f"Done{again}. {shown} `/comments unpublish` takes them off the site.",
+            ephemeral=True,
+        )
+
+    @comments_group.command(
+        name="unpublish", description="Take your comments off the community's site"
+    )
+    async def comments_unpublish(self, interaction: discord.Interaction[Threadbridge]) -> None:
+        withdrawn = await withdraw_publish_consent(self.bot.store, interaction.user.id)
+        if self.bot.settings.web_publish is PublishMode.CONSENTED:
+            text = (
+                "Done: your comments no longer appear on the site (they stay here in Discord)."
+                if withdrawn
+                else "Your comments were not shown on the site: there was nothing to withdraw."
+            )
+        else:
+            text = (
+                "This community shows everyone's comments on the site unless they opt out: "
+                "`/comments opt-out` stops keeping your messages as comments and removes them."
+            )
+        await interaction.response.send_message(text, ephemeral=True)
 
     @comments_group.command(name="opt-in", description="Keep your new messages as comments again")
     async def comments_opt_in(self, interaction: discord.Interaction[Threadbridge]) -> None:

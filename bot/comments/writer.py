@@ -100,11 +100,20 @@ class CommentWriter:
         self._failure: str | None = None
         self._in_flight = 0  # events of the batch being committed
         self._stopping_from: float | None = None  # loop time stop() was called
+        self._backlog_from = 0.0  # loop time the writer last found its queue empty
 
     @property
     def waiting(self) -> int:
         """Events queued or being committed."""
         return self._queue.qsize() + self._in_flight
+
+    @property
+    def lag_seconds(self) -> float:
+        """How long the writer has had events waiting since it last caught up with its queue:
+        near zero while it keeps up, growing through a catch-up or an outage."""
+        if self.waiting == 0:
+            return 0.0
+        return max(0.0, asyncio.get_running_loop().time() - self._backlog_from)
 
     @property
     def health(self) -> WriterHealth:
@@ -193,7 +202,11 @@ class CommentWriter:
     async def _next_batch(self) -> list[_Item]:
         """The next event, and what arrives within GATHER_SECONDS after it (up to MAX_BATCH);
         the events of an `enqueue` call end their batch."""
-        batch = [await self._queue.get()]
+        if self._queue.empty():
+            batch = [await self._queue.get()]
+            self._backlog_from = asyncio.get_running_loop().time()
+        else:
+            batch = [self._queue.get_nowait()]
         deadline = asyncio.get_running_loop().time() + self._gather
         while len(batch) < self._max_batch and batch[-1][1] is None:
             remaining = deadline - asyncio.get_running_loop().time()

@@ -1,4 +1,5 @@
-"""Discord authors as the comment writer sees them, and members' opt-out of being kept."""
+"""Discord authors as the comment writer sees them, members' opt-out of being kept, and their
+consent to be shown on the site."""
 
 from __future__ import annotations
 
@@ -90,3 +91,38 @@ async def is_opted_out(store: Store, user_id: int) -> bool:
         (str(user_id),),
     )
     return value is not None
+
+
+async def give_publish_consent(store: Store, user_id: int, name: str) -> bool:
+    """The member agrees that their comments are shown on the site (WEB_PUBLISH=consented).
+    False when they had already agreed."""
+    now = to_db(utcnow())
+    async with store.transaction() as db:
+        async with db.execute(
+            """
+            INSERT INTO authors (source, external_id, name, publish_consent_at, first_seen_at)
+            VALUES ('discord', ?1, ?2, ?3, ?3)
+            ON CONFLICT (source, external_id) DO UPDATE SET
+                publish_consent_at = coalesce(publish_consent_at, excluded.publish_consent_at)
+            RETURNING publish_consent_at
+            """,
+            (str(user_id), name, now),
+        ) as cursor:
+            row = await cursor.fetchone()
+    assert row is not None
+    return bool(row["publish_consent_at"] == now)
+
+
+async def withdraw_publish_consent(store: Store, user_id: int) -> bool:
+    """The member's comments leave the site (they stay in Discord and in the store). False when
+    there was no consent to withdraw."""
+    async with store.transaction() as db:
+        async with db.execute(
+            """
+            UPDATE authors SET publish_consent_at = NULL
+            WHERE source = 'discord' AND external_id = ? AND publish_consent_at IS NOT NULL
+            RETURNING id
+            """,
+            (str(user_id),),
+        ) as cursor:
+            return bool(await cursor.fetchall())

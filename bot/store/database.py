@@ -54,7 +54,26 @@ def database_unavailable(error: BaseException) -> bool:
     return code is not None and (code & 0xFF) in _UNAVAILABLE
 
 
-class Store:
+class _Reads:
+    """The read helpers shared by the store and its read-only twin."""
+
+    _reader: aiosqlite.Connection
+
+    async def fetch_all(self, sql: str, parameters: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        async with self._reader.execute(sql, tuple(parameters)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetch_one(self, sql: str, parameters: Iterable[Any] = ()) -> sqlite3.Row | None:
+        async with self._reader.execute(sql, tuple(parameters)) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_value(self, sql: str, parameters: Iterable[Any] = ()) -> Any:
+        row = await self.fetch_one(sql, parameters)
+        return None if row is None else row[0]
+
+
+class Store(_Reads):
     """One write connection (every write through `transaction()` or `write_in_thread()`) and
     one read connection.
 
@@ -143,18 +162,36 @@ class Store:
             finally:
                 _in_transaction.reset(token)
 
-    async def fetch_all(self, sql: str, parameters: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self._reader.execute(sql, tuple(parameters)) as cursor:
-            return list(await cursor.fetchall())
 
-    async def fetch_one(self, sql: str, parameters: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self._reader.execute(sql, tuple(parameters)) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
+class ReadStore(_Reads):
+    """A read-only connection to the store: the web side reads through it, so that nothing it
+    does can write, and several servers may read one database (or copies of it)."""
 
-    async def fetch_value(self, sql: str, parameters: Iterable[Any] = ()) -> Any:
-        row = await self.fetch_one(sql, parameters)
-        return None if row is None else row[0]
+    def __init__(self, path: Path, reader: aiosqlite.Connection) -> None:
+        self.path = path
+        self._reader = reader
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, path: Path | str) -> AsyncIterator[ReadStore]:
+        """Open an existing database at the latest schema; StoreError otherwise (a reader
+        cannot create or migrate it)."""
+        path = Path(path)
+        if not _exists(path):
+            raise StoreError(
+                f"there is no database at {path}: run `threadbridge db upgrade` or the bot first"
+            )
+        reader = await _connect(path, read_only=True)
+        try:
+            await _check_version(reader, upgrade=False)
+            yield cls(path, reader)
+        finally:
+            await reader.close()
+
+    async def data_version(self) -> int:
+        """A number that changes whenever another connection commits a change (SQLite's
+        data_version): what the web side's caches are keyed on."""
+        return int(await self.fetch_value("PRAGMA data_version"))
 
 
 def _run_in_transaction(
@@ -177,18 +214,25 @@ def _run_in_transaction(
     return result
 
 
-async def _connect(path: Path) -> aiosqlite.Connection:
+async def _connect(path: Path, *, read_only: bool = False) -> aiosqlite.Connection:
     # isolation_level=None: no implicit BEGIN, so transaction() and migrations own the boundaries.
     try:
-        connection = await aiosqlite.connect(path, isolation_level=None)
+        if read_only:
+            location = f"{(await asyncio.to_thread(path.resolve)).as_uri()}?mode=ro"
+            connection = await aiosqlite.connect(location, uri=True, isolation_level=None)
+        else:
+            connection = await aiosqlite.connect(path, isolation_level=None)
     except sqlite3.Error as error:
         raise StoreError(f"cannot open the database {path}: {error}") from error
     connection.row_factory = sqlite3.Row
     try:
         await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await connection.execute("PRAGMA journal_mode = WAL")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute("PRAGMA synchronous = NORMAL")
+        if read_only:
+            await connection.execute("PRAGMA query_only = ON")
+        else:
+            await connection.execute("PRAGMA journal_mode = WAL")
+            await connection.execute("PRAGMA foreign_keys = ON")
+            await connection.execute("PRAGMA synchronous = NORMAL")
         # 32 MiB of page cache per connection (SQLite's default is 2): the comment indexes of a
         # busy community outgrow 2 MiB, and ingest then re-reads pages on every insert.
         await connection.execute("PRAGMA cache_size = -32768")

@@ -1,0 +1,248 @@
+"""How the web side answers over HTTP: cached bodies with validators, compression, errors,
+security headers, CORS and per-client limits."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+
+from aiohttp import web
+
+from bot.log import get_logger
+
+log = get_logger(__name__)
+
+# Bodies smaller than this are not worth compressing.
+COMPRESS_FROM = 1024
+MAX_URL_LENGTH = 4096
+HANDLER_TIMEOUT_SECONDS = 10.0
+
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' https: data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
+@dataclass(slots=True)
+class Built:
+    """A response body made once and served until the data changes."""
+
+    body: bytes
+    content_type: str
+    last_modified: datetime | None = None
+    cacheable: bool = True
+    etag: str = ""
+    _gzipped: bytes | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        # From the content itself: every server holding the same data gives the same tag, and
+        # any change a reader could see (an edit, a reaction, a removal) changes it.
+        self.etag = hashlib.blake2b(self.body, digest_size=12).hexdigest()
+
+    @property
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.body, compresslevel=6, mtime=0)
+        return self._gzipped
+
+
+def json_body(data: Any, **kwargs: Any) -> Built:
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return Built(text.encode(), "application/json; charset=utf-8", **kwargs)
+
+
+def answer(request: web.Request, built: Built, *, cache_control: str) -> web.StreamResponse:
+    """The response for `built`: 304 when the client holds it, compressed when it may be."""
+    gzip_wanted = len(built.body) >= COMPRESS_FROM and "gzip" in request.headers.get(
+        "Accept-Encoding", ""
+    )
+    tag = f'"{built.etag}-gz"' if gzip_wanted else f'"{built.etag}"'
+    headers = {"ETag": tag, "Vary": "Accept-Encoding"}
+    if built.cacheable:
+        headers["Cache-Control"] = cache_control
+    if built.last_modified is not None:
+        headers["Last-Modified"] = format_datetime(built.last_modified, usegmt=True)
+    if _client_holds(request, built):
+        return web.Response(status=304, headers=headers)
+    if gzip_wanted:
+        headers["Content-Encoding"] = "gzip"
+        body = built.gzipped
+    else:
+        body = built.body
+    headers["Content-Type"] = built.content_type
+    return web.Response(body=body, headers=headers)
+
+
+def _client_holds(request: web.Request, built: Built) -> bool:
+    matches = request.headers.get("If-None-Match")
+    if matches is not None:
+        if matches.strip() == "*":
+            return True
+        tags = {tag.strip().removeprefix("W/").strip('"') for tag in matches.split(",")}
+        return built.etag in tags or f"{built.etag}-gz" in tags
+    since = request.headers.get("If-Modified-Since")
+    if since and built.last_modified is not None:
+        try:
+            held = parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+        return held.tzinfo is not None and built.last_modified.replace(microsecond=0) <= held
+    return False
+
+
+class Problem(Exception):
+    """A request the server will not answer, with the status and a short reason for the
+    reader."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def wants_json(request: web.Request) -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+ErrorPage = Callable[[web.Request, int, str], web.Response]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_middleware(page: ErrorPage) -> Any:
+    """Every failure becomes a short JSON or HTML error with the right status: never a
+    traceback for the reader (the log keeps it for the operator)."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if len(str(request.rel_url)) > MAX_URL_LENGTH:
+            return _error(request, page, 414, "the address is too long")
+        try:
+            async with asyncio.timeout(HANDLER_TIMEOUT_SECONDS):
+                return await handler(request)
+        except Problem as problem:
+            response = _error(request, page, problem.status, problem.message)
+            response.headers.update(problem.headers)
+            return response
+        except web.HTTPException as error:
+            if error.status < 400:
+                raise
+            reason = {
+                404: "there is nothing at this address",
+                405: f"{request.method} is not allowed here",
+            }.get(error.status, error.reason.lower())
+            response = _error(request, page, error.status, reason)
+            if error.status == 405 and "Allow" in error.headers:
+                response.headers["Allow"] = error.headers["Allow"]
+            return response
+        except TimeoutError:
+            log.warning("web request timed out", path=request.path)
+            return _error(request, page, 503, "the server is busy: try again shortly")
+        except Exception:
+            log.exception("web request failed", path=request.path)
+            return _error(request, page, 500, "something went wrong on the server")
+
+    return middleware
+
+
+def _error(request: web.Request, page: ErrorPage, status: int, message: str) -> web.Response:
+    if wants_json(request):
+        return web.json_response(
+            {"error": {"status": status, "message": message}},
+            status=status,
+            headers={"Cache-Control": "no-store"},
+        )
+    return page(request, status, message)
+
+
+def security_middleware(allowed_origins: tuple[str, ...]) -> Any:
+    """Security headers on every response, and CORS for the allowed origins on the API."""
+    any_origin = "*" in allowed_origins
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        cors = (
+            request.path.startswith("/api/")
+            and origin is not None
+            and (any_origin or origin in allowed_origins)
+        )
+        if request.method == "OPTIONS" and request.path.startswith("/api/"):
+            response: web.StreamResponse = web.Response(status=204 if cors else 403)
+            if cors:
+                response.headers["Access-Control-Allow-Methods"] = "GET"
+                response.headers["Access-Control-Allow-Headers"] = "If-None-Match"
+                response.headers["Access-Control-Max-Age"] = "86400"
+        else:
+            response = await handler(request)
+        if cors:
+            response.headers["Access-Control-Allow-Origin"] = "*" if any_origin else origin or ""
+            response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified"
+        if request.path.startswith("/api/"):
+            response.headers.add("Vary", "Origin")
+        is_page = response.content_type in {"text/html", "application/xhtml+xml"}
+        response.headers.setdefault(
+            "Content-Security-Policy", PAGE_POLICY if is_page else DATA_POLICY
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        return response
+
+    return middleware
+
+
+class ClientLimits:
+    """A token bucket per client address: `per_minute` requests a minute, in bursts of up to a
+    sixth of that (at least 10)."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = max(10.0, per_minute / 6)
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # address -> (tokens, at)
+
+    def take(self, address: str) -> float:
+        """0 when the request may go ahead, else the seconds until it may."""
+        now = self._clock()
+        tokens, at = self._buckets.get(address, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.rate)
+        if tokens < 1:
+            self._buckets[address] = (tokens, now)
+            return (1 - tokens) / self.rate
+        self._buckets[address] = (tokens - 1, now)
+        if len(self._buckets) > 10_000:
+            self._forget_full(now)
+        return 0.0
+
+    def _forget_full(self, now: float) -> None:
+        # A bucket refilled to the brim is the same as no bucket: memory stays bounded by the
+        # clients active in the last burst/rate seconds.
+        for address, (tokens, at) in list(self._buckets.items()):
+            if tokens + (now - at) * self.rate >= self.burst:
+                del self._buckets[address]
+
+
+UNLIMITED_PATHS = frozenset({"/healthz", "/metrics"})
+
+
+def limits_middleware(limits: ClientLimits | None) -> Any:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if limits is not None and request.path not in UNLIMITED_PATHS:
+            wait = limits.take(request.remote or "unknown")
+            if wait > 0:
+                seconds = str(max(1, round(wait + 0.5)))
+                raise Problem(429, "too many requests: slow down", {"Retry-After": seconds})
+        return await handler(request)
+
+    return middleware
