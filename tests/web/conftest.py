@@ -14,6 +14,7 @@ import pytest
 
 from bot.settings import Settings
 from bot.web.app import WebServer, serving
+from tests.web.openapi import validate_response
 
 GUILD = 4242
 SITE_URL = "https://talk.example.org"
@@ -50,11 +51,9 @@ class Site:
     ) -> Answer:
         async with self.session.request(method, self.base + path, **options) as response:
             answer = Answer(response.status, response.headers, await response.read())
-        if check and path.startswith("/api/v1/") and answer.status != 304:
-            if "json" in answer.headers.get("Content-Type", ""):
-                from tests.web.openapi import validate_response
-
-                validate_response(path.split("?")[0], answer.status, answer.json())
+        is_json = "json" in answer.headers.get("Content-Type", "")
+        if check and path.startswith("/api/v1/") and answer.status != 304 and is_json:
+            validate_response(path.split("?")[0], answer.status, answer.json())
         return answer
 
 
