@@ -305,7 +305,7 @@ class CommentsCog(commands.Cog, name="comments"):
         given = await give_publish_consent(
             self.bot.store, interaction.user.id, interaction.user.display_name
         )
-        if self.bot.settings.web_publish is PublishMode.CONSENTED:
+        if self.bot.settings.web_publish == PublishMode.CONSENTED:
             shown = "Your comments now appear on the site, under each post."
         else:
             shown = (
@@ -323,7 +323,7 @@ class CommentsCog(commands.Cog, name="comments"):
     )
     async def comments_unpublish(self, interaction: discord.Interaction[Threadbridge]) -> None:
         withdrawn = await withdraw_publish_consent(self.bot.store, interaction.user.id)
-        if self.bot.settings.web_publish is PublishMode.CONSENTED:
+        if self.bot.settings.web_publish == PublishMode.CONSENTED:
             text = (
                 "Done: your comments no longer appear on the site (they stay here in Discord)."
                 if withdrawn

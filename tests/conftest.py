@@ -14,7 +14,7 @@ from bot.settings import Settings
 from bot.store import Store
 from discord_emulator import Community, Emulator
 
-pytest_plugins = ["tests.emulator_fixtures", "tests.site_server"]
+pytest_plugins = ["tests.emulator_fixtures", "tests.site_server", "tests.browser"]
 
 
 @pytest.fixture

@@ -53,6 +53,8 @@ def threadbridge(*arguments, cwd, env=None):
         ["register-commands"],
         ["sync-commands"],
         ["invite-url"],
+        ["serve"],
+        ["export"],
     ],
 )
 def test_help_for_every_command(tmp_path, command):

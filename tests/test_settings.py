@@ -148,3 +148,48 @@ def test_settings_from_variables_win_over_the_environment(monkeypatch):
         "Asia/Tokyo",
         "x.db",
     )
+
+
+def test_the_site_settings_and_their_defaults(monkeypatch):
+    set_env(
+        monkeypatch,
+        {
+            **VALID,
+            "WEB_ALLOWED_ORIGINS": "https://example.org, http://localhost:1313/",
+            "WEB_BASE_URL": "https://talk.example.org/",
+            "WEB_PUBLISH": "consented",
+            "WEB_METRICS_TOKEN": "metrics-secret",
+        },
+    )
+    settings = load_settings()
+    assert settings.web_allowed_origins == ("https://example.org", "http://localhost:1313")
+    assert settings.site_url == "https://talk.example.org"
+    assert settings.web_publish == "consented"
+    shown = settings.summary()
+    assert shown["WEB_METRICS_TOKEN"] == "(set, hidden)"
+    assert "metrics-secret" not in repr(settings) + str(shown)
+
+
+def test_the_site_is_served_on_loopback_by_default():
+    defaults = Settings(_env_file=None)
+    assert defaults.web_listen == "127.0.0.1:8080"
+    assert defaults.site_url == "http://127.0.0.1:8080"
+    assert Settings(_env_file=None, web_listen="0.0.0.0:9000").site_url == "http://127.0.0.1:9000"
+    assert Settings(_env_file=None, web_listen="").web_listen == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("WEB_LISTEN", "8080", "HOST:PORT"),
+        ("WEB_LISTEN", "localhost:99999", "HOST:PORT"),
+        ("WEB_BASE_URL", "talk.example.org", "http:// or https://"),
+        ("WEB_ALLOWED_ORIGINS", "https://example.org/blog", "is not an origin"),
+        ("WEB_ALLOWED_ORIGINS", "example.org", "is not an origin"),
+        ("WEB_PUBLISH", "everyone", "'all' or 'consented'"),
+        ("WEB_RATE_LIMIT", "-1", "greater than or equal to 0"),
+    ],
+)
+def test_bad_site_settings_are_named(monkeypatch, name, value, says):
+    problems = problems_of(monkeypatch, {**VALID, name: value}, discord_needed=False)
+    assert says in problems[name]

@@ -122,7 +122,7 @@ class Site:
         self.store = store
         self.settings = settings
         self.base_url = settings.site_url
-        self.consent_required = settings.web_publish is PublishMode.CONSENTED
+        self.consent_required = settings.web_publish == PublishMode.CONSENTED
         self.version = -1
         self._checked_at = float("-inf")
         self._check_lock = asyncio.Lock()
