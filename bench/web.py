@@ -221,14 +221,16 @@ class Processes:
 
     @staticmethod
     def _stop(process: subprocess.Popen[bytes]) -> None:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(10)
-        # Its own session's group: the process and whatever it started (gunicorn's workers).
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
+        if process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)  # gunicorn's master then stops its workers
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            # Its own session's group (not reaped yet, so the id is still its own): the process
+            # and whatever it started.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait(5)
 
 
@@ -420,6 +422,8 @@ def web_body(rng: random.Random, length: int) -> str:
         elif roll < 0.24:
             sentences[0] = f"<strong>{sentences[0]}</strong>"
         text = " ".join(sentences)
+        if paragraphs and size + len(text) > 800:
+            break
         paragraphs.append(f"<blockquote>{text}</blockquote>" if roll > 0.95 else f"<p>{text}</p>")
         size += len(text)
     return "\n".join(paragraphs)
@@ -884,7 +888,7 @@ def run(args: argparse.Namespace, results: Results, processes: Processes, folder
     results.serve_peak = rss_mb(serve_pid, "VmHWM")
 
     if args.no_isso:
-        results.isso_note = "left out (--no-isso)"
+        results.isso_note = "left out with --no-isso"
     if results.isso_note:
         return
     try:
@@ -1024,20 +1028,25 @@ def report(args: argparse.Namespace, r: Results, load: tuple[float, float, float
             f"by GET; threadbridge shows {data.seed_comments if data else '?'} (it leaves out "
             "pingbacks, spam and unapproved comments)"
         )
+    goals: list[tuple[str, bool | None]] = []  # None: not measured
     if isso is not None and isso.figures is not None and isso.figures.rate > 0:
         ratio = a.figures.rate / isso.figures.rate
+        goals.append((f"(a) >= {GOAL_ISSO_RATIO:.0f}x Isso", ratio >= GOAL_ISSO_RATIO))
         print(
             f"threadbridge (a) / Isso:          {ratio:,.0f}x   goal >= {GOAL_ISSO_RATIO:.0f}x: "
             f"{verdict(ratio >= GOAL_ISSO_RATIO)}"
         )
     else:
-        print(f"threadbridge (a) / Isso:          not measured ({r.isso_note or 'no figures'})")
+        goals.append((f"(a) >= {GOAL_ISSO_RATIO:.0f}x Isso", None))
+        print(f"threadbridge (a) / Isso:          not measured: {r.isso_note or 'no figures'}")
     if floor is not None and floor.figures is not None:
         share = a.figures.rate / floor.figures.rate
+        goals.append((f"(a) >= {GOAL_FLOOR_RATIO:.0%} of the floor", share >= GOAL_FLOOR_RATIO))
         print(
             f"threadbridge (a) / bare aiohttp:  {share:.0%}   goal >= {GOAL_FLOOR_RATIO:.0%}: "
             f"{verdict(share >= GOAL_FLOOR_RATIO)}"
         )
+    goals.append((f"p99 of (a) < {GOAL_P99_MS:.0f} ms", a.figures.p99_ms < GOAL_P99_MS))
     print(
         f"p99 of (a):                       {a.figures.p99_ms:.2f} ms   "
         f"goal < {GOAL_P99_MS:.0f} ms: {verdict(a.figures.p99_ms < GOAL_P99_MS)}"
@@ -1051,6 +1060,15 @@ def report(args: argparse.Namespace, r: Results, load: tuple[float, float, float
             if r.isso_processes
             else ""
         )
+    )
+    met = [name for name, ok in goals if ok]
+    missed = [name for name, ok in goals if ok is False]
+    unmeasured = [name for name, ok in goals if ok is None]
+    print(
+        f"goals met: {len(met)} of {len(goals)}"
+        + (f"; met: {', '.join(met)}" if met else "")
+        + (f"; missed: {', '.join(missed)}" if missed else "")
+        + (f"; not measured: {', '.join(unmeasured)}" if unmeasured else "")
     )
 
 
@@ -1089,13 +1107,17 @@ def main() -> None:
     load = os.getloadavg()
     results = Results()
     processes = Processes()
-    with tempfile.TemporaryDirectory(prefix="threadbridge-bench-web-") as folder:
-        try:
-            run(args, results, processes, Path(folder))
-        except RuntimeError as error:
-            raise SystemExit(f"bench/web.py: {error}") from None
-        finally:
-            processes.stop_all()
+    try:
+        with tempfile.TemporaryDirectory(prefix="threadbridge-bench-web-") as folder:
+            try:
+                run(args, results, processes, Path(folder))
+            finally:
+                processes.stop_all()
+    except RuntimeError as error:
+        raise SystemExit(f"bench/web.py: {error}") from None
+    except KeyboardInterrupt:
+        print("\ninterrupted: the servers are stopped and the temporary folder removed")
+        sys.exit(130)
     report(args, results, load)
 
 
