@@ -78,7 +78,7 @@ def comments_page(
         raise Problem(400, str(error)) from None
     body = {
         "post": post_json(site, listing, conversation.count),
-        "comments": [comment.as_json() for comment in page],
+        "comments": [comment.as_json(site.base_url) for comment in page],
         "next_cursor": next_cursor,
         "top_level_count": len(conversation.top),
     }

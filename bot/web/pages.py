@@ -30,7 +30,7 @@ def routes() -> web.RouteTableDef:
     table.get(r"/posts/{post_id:\d{1,18}}")(post_page)
     table.get("/sitemap.xml")(sitemap)
     table.get("/robots.txt")(robots)
-    table.get("/static/site.css")(stylesheet)
+    table.get(r"/static/{name:site\.css|icon\.svg}")(static_file)
     table.get(r"/avatars/{hue:\d{1,3}}-{letter:[0-9a-f]{1,6}}.svg")(avatar)
     return table
 
@@ -163,14 +163,19 @@ async def robots(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def stylesheet(request: web.Request) -> web.StreamResponse:
-    return answer(request, stylesheet_file(), cache_control="public, max-age=3600")
+STATIC_TYPES = {"site.css": "text/css; charset=utf-8", "icon.svg": "image/svg+xml"}
+
+
+async def static_file(request: web.Request) -> web.StreamResponse:
+    built = static_built(request.match_info["name"])
+    return answer(request, built, cache_control="public, max-age=3600")
 
 
 @functools.cache
-def stylesheet_file() -> Built:
-    css = resources.files("bot.web").joinpath("static", "site.css").read_bytes()
-    return Built(css, "text/css; charset=utf-8")
+def static_built(name: str) -> Built:
+    """One of the files in `static/` (only those in STATIC_TYPES: the route allows no others)."""
+    content = resources.files("bot.web").joinpath("static", name).read_bytes()
+    return Built(content, STATIC_TYPES[name])
 
 
 async def avatar(request: web.Request) -> web.StreamResponse:

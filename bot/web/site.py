@@ -249,7 +249,7 @@ class Site:
     def _avatar_url(self, row: CommentRow) -> str:
         initial = next((ch for ch in row.author_name if ch.isalnum()), "?").upper()[0]
         hue = avatar_hue(row.source, row.author_key)
-        return f"{self.base_url}/avatars/{hue}-{ord(initial):x}.svg"
+        return f"/avatars/{hue}-{ord(initial):x}.svg"
 
 
 # Bodies are rendered once and kept across database changes: an edit changes the body, and so
