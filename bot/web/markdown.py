@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,10 +56,10 @@ def clean_web_html(html: str) -> str:
 
 
 def web_html_to_text(html: str) -> str:
-    """A web comment's plain text: tags gone, entities decoded, whitespace as a browser shows
-    it (paragraphs apart by a blank line, <br> a line break)."""
+    """A web comment's (or post's) plain text: tags gone, entities decoded, whitespace as a
+    browser shows it (blocks apart by a blank line, <br> a line break, list items on lines)."""
     collector = _TextCollector()
-    collector.feed(clean_web_html(html))
+    collector.feed(html)
     collector.close()
     return _tidy_text(_strip_unsafe("".join(collector.parts)))
 
@@ -107,6 +108,7 @@ _CODE_MENTION_RE = re.compile(
 
 _NAMES_KEY = "threadbridge_names"
 _IN_QUOTE_KEY = "threadbridge_in_quote"
+_CLOSERS_KEY = "threadbridge_code_closers"
 
 
 def _env(names: Names) -> EnvType:
@@ -234,6 +236,9 @@ def _no_url_as_link_text(state: StateInline, silent: bool) -> bool:
     show one address and lead to another."""
     if state.src[state.pos] != "[":
         return False
+    last_bracket = state.src.rfind("]", state.pos, state.posMax)
+    if state.src.find("://", state.pos, last_bracket) < 0:
+        return False  # no address before the last "]": no need to find where the label ends
     label_end = state.md.helpers.parseLinkLabel(state, state.pos, True)
     if label_end < 0 or "://" not in state.src[state.pos + 1 : label_end]:
         return False
@@ -274,18 +279,17 @@ def _code_block(state: StateBlock, start_line: int, end_line: int, silent: bool)
     first = state.src[start + 3 : end]
     if "```" in first:
         return False  # ```one line``` is code inline
+    closers = _closing_lines(state)
+    at = bisect.bisect_right(closers, start_line)
+    if at == len(closers) or closers[at] >= end_line:
+        return False
+    close_line = closers[at]
     # Inside a list item, a line indented less than the item ends it (and an unclosed block).
     indent = min(state.blkIndent, state.sCount[start_line])
-    close_line = start_line + 1
-    while close_line < end_line:
-        line_start, line_end = _line(state, close_line)
-        if line_start < line_end and state.sCount[close_line] < indent:
+    for line in range(start_line + 1, close_line + 1):
+        line_start, line_end = _line(state, line)
+        if line_start < line_end and state.sCount[line] < indent:
             return False
-        if state.src[line_start:line_end].rstrip().endswith("```"):
-            break
-        close_line += 1
-    else:
-        return False
     language = ""
     lines: list[str] = []
     if re.fullmatch(r"[A-Za-z0-9_+\-.#]+", first.strip()):
@@ -307,11 +311,25 @@ def _code_block(state: StateBlock, start_line: int, end_line: int, silent: bool)
     return True
 
 
+def _closing_lines(state: StateBlock) -> list[int]:
+    """The lines that end in ``` (where a code block may close), found once per message.
+
+    A quote's marker moves where its lines start, never where they end, so this holds inside
+    quotes too. Looking each block's end up here keeps a message of unclosed openers linear.
+    """
+    closers: list[int] | None = state.env.get(_CLOSERS_KEY)
+    if closers is None:
+        lines = state.src.split("\n")
+        closers = [n for n, line in enumerate(lines) if line.rstrip().endswith("```")]
+        state.env[_CLOSERS_KEY] = closers
+    return closers
+
+
 def _quote_marker(state: StateBlock, line: int) -> int:
     """How many characters of a line are its quote marker: 4 for ">>> ", 2 for "> ", else 0."""
     start, end = _line(state, line)
-    if state.src.startswith(">>> ", start, end) or state.src[start:end] == ">>>":
-        return 4 if end - start > 3 else 3
+    if state.src.startswith(">>> ", start, end):
+        return 4
     if state.src.startswith("> ", start, end):
         return 2
     return 0
@@ -325,6 +343,11 @@ def _quote(state: StateBlock, start_line: int, end_line: int, silent: bool) -> b
     marker = _quote_marker(state, start_line)
     if not marker:
         return False
+    text_start = _line(state, start_line)[0] + marker
+    if marker == 4 and not state.src[text_start : state.eMarks[end_line - 1]].strip():
+        return False  # ">>> " and nothing after: Discord trims the space, and shows ">>>"
+    if silent:
+        return True
     quoted = [start_line]
     if marker == 2:
         next_line = start_line + 1
@@ -337,28 +360,17 @@ def _quote(state: StateBlock, start_line: int, end_line: int, silent: bool) -> b
             next_line += 1
     else:
         next_line = end_line
-    widths = {line: _quote_marker(state, line) for line in quoted}
-    text = "".join(
-        state.src[_line(state, line)[0] + widths[line] : state.eMarks[line]] for line in quoted
-    )
-    if marker != 2:
-        text += state.getLines(start_line + 1, next_line, 0, False)
-    if not text.strip():
-        return False  # a quote of nothing: the ">" is text
-    if silent:
-        return True
-
     saved = [
         (state.bMarks[line], state.tShift[line], state.sCount[line], state.bsCount[line])
         for line in quoted
     ]
     for line in quoted:
-        begin = _line(state, line)[0] + widths[line]
+        begin = _line(state, line)[0] + marker
         end = state.eMarks[line]
         indent = begin
         while indent < end and state.src[indent] in " \t":
             indent += 1
-        state.bsCount[line] = state.sCount[line] + widths[line]
+        state.bsCount[line] = state.sCount[line] + marker
         state.bMarks[line] = begin
         state.tShift[line] = indent - begin
         state.sCount[line] = _columns(state.src[begin:indent])
@@ -367,7 +379,7 @@ def _quote(state: StateBlock, start_line: int, end_line: int, silent: bool) -> b
     state.env[_IN_QUOTE_KEY] = True
     try:
         token = state.push("blockquote_open", "blockquote", 1)
-        token.markup = ">" * min(marker, 3)
+        token.markup = ">>>" if marker == 4 else ">"
         token.map = [start_line, next_line]
         state.md.block.tokenize(state, start_line, next_line)
         state.push("blockquote_close", "blockquote", -1).markup = token.markup
@@ -643,35 +655,51 @@ def _inline_text(tokens: Sequence[Token], names: Names) -> str:
 
 
 class _TextCollector(HTMLParser):
-    """Text of sanitised HTML, with the line breaks its blocks and <br> make."""
+    """The text a browser shows for some HTML (a web comment's, or a post's richer markup)."""
 
-    _BLOCKS = frozenset({"p", "blockquote", "pre", "ul", "ol", "h3", "h4", "h5"})
+    # Tags that start and end a block of text; their text is kept, as the sanitiser keeps it.
+    _BLOCKS = frozenset(
+        {"address", "article", "aside", "blockquote", "dd", "details", "div", "dl", "dt",
+         "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
+         "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tr", "ul"}
+    )  # fmt: skip
+    # Never shown, and dropped with their content by the sanitiser too.
+    _HIDDEN = frozenset({"script", "style"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._pre = 0
+        self._hidden = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
+        if tag in self._HIDDEN:
+            self._hidden += 1
+        elif tag == "br":
             self.parts.append("\n")
         elif tag == "li":
             self.parts.append("\n• ")
+        elif tag in ("td", "th"):
+            self.parts.append(" ")
         elif tag in self._BLOCKS:
             self.parts.append("\n\n")
         if tag == "pre":
             self._pre += 1
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self._BLOCKS:
+        if tag in self._HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in self._BLOCKS:
             self.parts.append("\n\n")
         if tag == "pre":
             self._pre = max(0, self._pre - 1)
 
     def handle_data(self, data: str) -> None:
+        if self._hidden:
+            return
         if not self._pre:
-            # A run of whitespace (newlines too) shows as one space, and none at a line's start.
-            data = re.sub(r"\s+", " ", data)
+            # HTML's whitespace (not a no-break space) shows as one space, none at a line's start.
+            data = re.sub(r"[ \t\n\r\f]+", " ", data)
             before = self.parts[-1] if self.parts else "\n"
             if before.endswith(("\n", " ")):
                 data = data.lstrip(" ")
@@ -721,7 +749,8 @@ def _cleaner(tags: frozenset[str]) -> nh3.Cleaner:
     return nh3.Cleaner(
         tags=tags,
         clean_content_tags={"script", "style"},
-        attributes={tag: attrs for tag, attrs in _ATTRIBUTES.items() if tag in tags},
+        # "*" empty: no attribute on every tag (the cleaner's default allows title and lang).
+        attributes={"*": frozenset(), **{t: a for t, a in _ATTRIBUTES.items() if t in tags}},
         attribute_filter=_attribute_filter,
         link_rel="nofollow ugc noopener",
         tag_attribute_values={t: v for t, v in _ATTRIBUTE_VALUES.items() if t in tags},
