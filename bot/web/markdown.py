@@ -237,7 +237,7 @@ def _no_url_as_link_text(state: StateInline, silent: bool) -> bool:
     if state.src[state.pos] != "[":
         return False
     last_bracket = state.src.rfind("]", state.pos, state.posMax)
-    if state.src.find("://", state.pos, last_bracket) < 0:
+    if last_bracket < 0 or state.src.find("://", state.pos, last_bracket) < 0:
         return False  # no address before the last "]": no need to find where the label ends
     label_end = state.md.helpers.parseLinkLabel(state, state.pos, True)
     if label_end < 0 or "://" not in state.src[state.pos + 1 : label_end]:
@@ -271,8 +271,6 @@ def _line(state: StateBlock, line: int) -> tuple[int, int]:
 def _code_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     """```lang ... ```: the language only when the opening line holds one word; the block ends
     at the first line ending in ```. Unclosed, it is no block (Discord shows the backticks)."""
-    if state.is_code_block(start_line):
-        return False
     start, end = _line(state, start_line)
     if not state.src.startswith("```", start, end):
         return False
@@ -338,7 +336,7 @@ def _quote_marker(state: StateBlock, line: int) -> int:
 def _quote(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     """A quote: "> " quotes its line (consecutive such lines quote together), ">>> " the rest
     of the message. Quotes don't nest in Discord: inside one, ">" is text."""
-    if state.env.get(_IN_QUOTE_KEY) or state.is_code_block(start_line):
+    if state.env.get(_IN_QUOTE_KEY):
         return False
     marker = _quote_marker(state, start_line)
     if not marker:
@@ -406,8 +404,6 @@ _SUBTEXT_RE = re.compile(r"-#[ \t]+(\S.*)")
 
 def _heading(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     """A heading: "# ", "## ", "### " and text, as h3, h4, h5 so a comment never heads a page."""
-    if state.is_code_block(start_line):
-        return False
     start, end = _line(state, start_line)
     match = _HEADING_RE.fullmatch(state.src, start, end)
     if match is None:
@@ -424,11 +420,9 @@ def _heading(state: StateBlock, start_line: int, end_line: int, silent: bool) ->
 
 def _subtext(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     """Subtext: "-# " and text, small print. Consecutive such lines make one block."""
-    if state.is_code_block(start_line):
-        return False
     lines: list[str] = []
     line = start_line
-    while line < end_line and not state.is_code_block(line):
+    while line < end_line:
         match = _SUBTEXT_RE.fullmatch(state.src, *_line(state, line))
         if match is None or state.sCount[line] < state.blkIndent:
             break
@@ -490,60 +484,70 @@ class _DiscordMarkdown(MarkdownIt):
 class _Renderer(RendererHTML):
     """HTML for exactly the tokens the Discord parser makes: no attributes but the ones below."""
 
-    def strong_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
-                    env: EnvType) -> str:  # fmt: skip
+    def strong_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         return "<u>" if tokens[idx].markup == "__" else "<strong>"
 
-    def strong_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
-                     env: EnvType) -> str:  # fmt: skip
+    def strong_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         return "</u>" if tokens[idx].markup == "__" else "</strong>"
 
-    def link_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
-                  env: EnvType) -> str:  # fmt: skip
+    def link_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         return f'<a href="{escapeHtml(str(tokens[idx].attrs["href"]))}">'
 
-    def code_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
-                    env: EnvType) -> str:  # fmt: skip
+    def code_inline(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         code = _hide_mention_ids(tokens[idx].content, env[_NAMES_KEY])
         return f"<code>{escapeHtml(code)}</code>"
 
-    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
-              env: EnvType) -> str:  # fmt: skip
+    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         token = tokens[idx]
         language = f' class="language-{token.info}"' if token.info else ""
         code = _hide_mention_ids(token.content, env[_NAMES_KEY])
         return f"<pre><code{language}>{escapeHtml(code)}</code></pre>\n"
 
-    def spoiler_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
-                     env: EnvType) -> str:  # fmt: skip
+    def spoiler_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         return '<span class="spoiler">'
 
-    def spoiler_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
-                      env: EnvType) -> str:  # fmt: skip
+    def spoiler_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         return "</span>"
 
-    def subtext_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
-                     env: EnvType) -> str:  # fmt: skip
+    def subtext_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         return "<p><small>"
 
-    def subtext_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
-                      env: EnvType) -> str:  # fmt: skip
+    def subtext_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         return "</small></p>\n"
 
-    def discord_mention(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
-                        env: EnvType) -> str:  # fmt: skip
+    def discord_mention(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         return f'<span class="mention">{escapeHtml(tokens[idx].content)}</span>'
 
-    def discord_emoji(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
-                      env: EnvType) -> str:  # fmt: skip
+    def discord_emoji(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         token = tokens[idx]
         return (
             f'<img class="emoji" src="{token.meta["src"]}" alt="{escapeHtml(token.content)}"'
             ' width="22" height="22" loading="lazy">'
         )
 
-    def discord_time(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
-                     env: EnvType) -> str:  # fmt: skip
+    def discord_time(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         token = tokens[idx]
         return f'<time datetime="{token.meta["datetime"]}">{escapeHtml(token.content)}</time>'
 
