@@ -61,11 +61,7 @@ async def index(request: web.Request) -> web.StreamResponse:
     site = request.app[SITE]
     cursor = request.query.get("cursor", "")
     listings = await site.listings()
-    key = ("index", site.version, cursor)
-    built = site.responses.get(key)
-    if not isinstance(built, Built):
-        built = index_page(site, listings, cursor, PAGE_POSTS)
-        site.responses.put(key, built)
+    built = site.kept(("index", cursor), lambda: index_page(site, listings, cursor, PAGE_POSTS))
     return answer(request, built, cache_control=request.app[CACHE_CONTROL])
 
 
@@ -93,11 +89,10 @@ async def post_page(request: web.Request) -> web.StreamResponse:
     conversation = await site.conversation(post_id)
     if conversation is None:
         raise Problem(404, f"there is no post {post_id}")
-    key = ("page", site.version, post_id, cursor)
-    built = site.responses.get(key)
-    if not isinstance(built, Built):
-        built = conversation_page(site, conversation, cursor, PAGE_COMMENTS)
-        site.responses.put(key, built)
+    built = site.kept(
+        ("page", post_id, cursor),
+        lambda: conversation_page(site, conversation, cursor, PAGE_COMMENTS),
+    )
     return answer(request, built, cache_control=request.app[CACHE_CONTROL])
 
 
@@ -142,15 +137,15 @@ def error_page(request: web.Request, status: int, message: str) -> web.Response:
 async def sitemap(request: web.Request) -> web.StreamResponse:
     site = request.app[SITE]
     listings = await site.listings()
-    key = ("sitemap", site.version)
-    built = site.responses.get(key)
-    if not isinstance(built, Built):
-        # A sitemap holds at most 50,000 addresses: the most recently active posts.
-        posts = listings.newest_first[:49_999]
-        text = render_template("sitemap.xml", base_url=site.base_url, posts=posts, iso=iso)
-        built = Built(text.encode(), "application/xml; charset=utf-8")
-        site.responses.put(key, built)
+    built = site.kept(("sitemap",), lambda: sitemap_body(site, listings))
     return answer(request, built, cache_control=request.app[CACHE_CONTROL])
+
+
+def sitemap_body(site: Site, listings: Listings) -> Built:
+    # A sitemap holds at most 50,000 addresses: the most recently active posts.
+    posts = listings.newest_first[:49_999]
+    text = render_template("sitemap.xml", base_url=site.base_url, posts=posts, iso=iso)
+    return Built(text.encode(), "application/xml; charset=utf-8")
 
 
 async def robots(request: web.Request) -> web.StreamResponse:
