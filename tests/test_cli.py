@@ -26,6 +26,7 @@ def emulator_env(emulator, community, database):
         **clean_environment(),
         **community.env(emulator.api_base_url, emulator.gateway_url),
         "DATABASE_PATH": str(database),
+        "WEB_LISTEN": "",  # tests that want the site give it a free port
     }
 
 
@@ -147,7 +148,16 @@ async def test_run_connects_logs_json_and_stops_cleanly_on_sigterm(emulator, com
     import json
     import signal
 
-    env = {**emulator_env(emulator, community, tmp_path / "run.db"), "LOG_LEVEL": "DEBUG"}
+    import aiohttp
+
+    from tests.web.test_serve_command import free_port
+
+    port = free_port()
+    env = {
+        **emulator_env(emulator, community, tmp_path / "run.db"),
+        "LOG_LEVEL": "DEBUG",
+        "WEB_LISTEN": f"127.0.0.1:{port}",
+    }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -163,6 +173,15 @@ async def test_run_connects_logs_json_and_stops_cleanly_on_sigterm(emulator, com
         await emulator.wait_for(
             lambda: any(r.path.endswith("/commands") for r in emulator.journal.requests), 30
         )
+        # The site is served beside the bot, and knows the bot is connected.
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    health = await response.json()
+                if health["status"] == "ok":
+                    break
+                await asyncio.sleep(0.1)
+            assert health == {"status": "ok", "reasons": []}
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 30)

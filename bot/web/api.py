@@ -16,7 +16,7 @@ from bot.web.conversation import BadCursor, Conversation, iso
 from bot.web.http import Built, Problem, answer, json_body
 from bot.web.markdown import web_html_to_text
 from bot.web.rendering import render_template
-from bot.web.site import Site
+from bot.web.site import Listings, Site
 
 SITE: web.AppKey[Site] = web.AppKey("site", Site)
 CACHE_CONTROL: web.AppKey[str] = web.AppKey("cache_control", str)
@@ -61,11 +61,10 @@ async def _comments(request: web.Request, post_id: int) -> web.StreamResponse:
     listing = (await site.listings()).by_id.get(post_id)
     if conversation is None or listing is None:
         raise Problem(404, f"there is no post {post_id}")
-    key = ("comments", site.version, post_id, cursor, limit)
-    built = site.responses.get(key)
-    if not isinstance(built, Built):
-        built = comments_page(site, listing, conversation, cursor, limit)
-        site.responses.put(key, built)
+    built = site.kept(
+        ("comments", post_id, cursor, limit),
+        lambda: comments_page(site, listing, conversation, cursor, limit),
+    )
     return answer(request, built, cache_control=request.app[CACHE_CONTROL])
 
 
@@ -78,7 +77,7 @@ def comments_page(
         raise Problem(400, str(error)) from None
     body = {
         "post": post_json(site, listing, conversation.count),
-        "comments": [comment.as_json() for comment in page],
+        "comments": [comment.as_json(site.base_url) for comment in page],
         "next_cursor": next_cursor,
         "top_level_count": len(conversation.top),
     }
@@ -91,26 +90,25 @@ async def comments_feed(request: web.Request) -> web.StreamResponse:
     conversation = await site.conversation(post_id)
     if conversation is None:
         raise Problem(404, f"there is no post {post_id}")
-    key = ("feed", site.version, post_id)
-    built = site.responses.get(key)
-    if not isinstance(built, Built):
-        newest = conversation.newest(FEED_ENTRIES)
-        text = render_template(
-            "comments.atom",
-            post=conversation.post,
-            page_url=f"{site.base_url}/posts/{post_id}",
-            feed_url=f"{site.base_url}/api/v1/posts/{post_id}/comments.atom",
-            updated=iso(newest[0].created_at if newest else conversation.post.changed_at),
-            comments=newest,
-            iso=iso,
-        )
-        built = Built(
-            text.encode(),
-            "application/atom+xml; charset=utf-8",
-            last_modified=conversation.post.changed_at,
-        )
-        site.responses.put(key, built)
+    built = site.kept(("feed", post_id), lambda: comments_feed_body(site, conversation))
     return answer(request, built, cache_control=request.app[CACHE_CONTROL])
+
+
+def comments_feed_body(site: Site, conversation: Conversation) -> Built:
+    post = conversation.post
+    newest = conversation.newest(FEED_ENTRIES)
+    text = render_template(
+        "comments.atom",
+        post=post,
+        page_url=f"{site.base_url}/posts/{post.id}",
+        feed_url=f"{site.base_url}/api/v1/posts/{post.id}/comments.atom",
+        updated=iso(newest[0].created_at if newest else post.changed_at),
+        comments=newest,
+        iso=iso,
+    )
+    return Built(
+        text.encode(), "application/atom+xml; charset=utf-8", last_modified=post.changed_at
+    )
 
 
 async def posts(request: web.Request) -> web.StreamResponse:
@@ -118,18 +116,18 @@ async def posts(request: web.Request) -> web.StreamResponse:
     cursor = _one(request, "cursor")
     limit = _limit(request, default=20, most=100)
     listings = await site.listings()
-    key = ("posts", site.version, cursor, limit)
-    built = site.responses.get(key)
-    if not isinstance(built, Built):
-        try:
-            page, next_cursor = listings.page(cursor or None, limit)
-        except BadCursor as error:
-            raise Problem(400, str(error)) from None
-        built = json_body(
-            {"posts": [post_json(site, post) for post in page], "next_cursor": next_cursor}
-        )
-        site.responses.put(key, built)
+    built = site.kept(("posts", cursor, limit), lambda: posts_page(site, listings, cursor, limit))
     return answer(request, built, cache_control=request.app[CACHE_CONTROL])
+
+
+def posts_page(site: Site, listings: Listings, cursor: str, limit: int) -> Built:
+    try:
+        page, next_cursor = listings.page(cursor or None, limit)
+    except BadCursor as error:
+        raise Problem(400, str(error)) from None
+    return json_body(
+        {"posts": [post_json(site, post) for post in page], "next_cursor": next_cursor}
+    )
 
 
 async def counts(request: web.Request) -> web.StreamResponse:

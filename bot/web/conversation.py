@@ -35,7 +35,7 @@ class Comment:
     placeholder: bool
     source: str
     author_name: str | None
-    avatar_url: str | None
+    avatar_path: str | None  # on this server; pages link it as is, the API in full
     created_at: datetime
     edited_at: datetime | None
     html: str | None
@@ -53,14 +53,17 @@ class Comment:
             yield current
             stack.extend(reversed(current.replies))
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, base_url: str) -> dict[str, Any]:
         return {
             "id": self.id,
             "parent_id": self.parent_id,
             "placeholder": self.placeholder,
             "author": None
             if self.author_name is None
-            else {"name": self.author_name, "avatar_url": self.avatar_url},
+            else {
+                "name": self.author_name,
+                "avatar_url": None if self.avatar_path is None else base_url + self.avatar_path,
+            },
             "created_at": iso(self.created_at),
             "edited_at": None if self.edited_at is None else iso(self.edited_at),
             "html": self.html,
@@ -77,7 +80,7 @@ class Comment:
             "reactions": [{"emoji": emoji, "count": count} for emoji, count in self.reactions],
             "source": self.source,
             "discord_url": self.discord_url,
-            "replies": [reply.as_json() for reply in self.replies],
+            "replies": [reply.as_json(base_url) for reply in self.replies],
         }
 
 
@@ -89,7 +92,8 @@ class Rendered:
 
 @dataclass(frozen=True, slots=True)
 class Links:
-    """How a comment links out: to its message in Discord, and to its author's picture."""
+    """How a comment links out: to its message in Discord, and to its author's picture (a path
+    on this server)."""
 
     message: Callable[[CommentRow], str | None]
     avatar: Callable[[CommentRow], str | None]
@@ -194,7 +198,7 @@ def _node(row: CommentRow, render: Callable[[CommentRow], Rendered], links: Link
             placeholder=True,
             source=row.source,
             author_name=None,
-            avatar_url=None,
+            avatar_path=None,
             created_at=row.created_at,
             edited_at=None,
             html=None,
@@ -210,7 +214,7 @@ def _node(row: CommentRow, render: Callable[[CommentRow], Rendered], links: Link
         placeholder=False,
         source=row.source,
         author_name=row.author_name,
-        avatar_url=links.avatar(row),
+        avatar_path=links.avatar(row),
         created_at=row.created_at,
         edited_at=row.edited_at,
         html=rendered.html,

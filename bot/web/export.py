@@ -52,7 +52,8 @@ async def export_site(settings: Settings, out: Path, export_format: ExportFormat
         everything = max(1, len(listings.newest_first))
         if export_format is ExportFormat.HTML:
             await write("index.html", pages.index_page(site, listings, "", everything).body)
-            await write("static/site.css", pages.stylesheet_file().body)
+            for name in pages.STATIC_TYPES:
+                await write(f"static/{name}", pages.static_built(name).body)
         else:
             index = [api.post_json(site, post) for post in listings.newest_first]
             await write("index.json", json_body({"posts": index, "next_cursor": None}).body)

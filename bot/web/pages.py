@@ -30,7 +30,7 @@ def routes() -> web.RouteTableDef:
     table.get(r"/posts/{post_id:\d{1,18}}")(post_page)
     table.get("/sitemap.xml")(sitemap)
     table.get("/robots.txt")(robots)
-    table.get("/static/site.css")(stylesheet)
+    table.get(r"/static/{name:site\.css|icon\.svg}")(static_file)
     table.get(r"/avatars/{hue:\d{1,3}}-{letter:[0-9a-f]{1,6}}.svg")(avatar)
     return table
 
@@ -61,11 +61,7 @@ async def index(request: web.Request) -> web.StreamResponse:
     site = request.app[SITE]
     cursor = request.query.get("cursor", "")
     listings = await site.listings()
-    key = ("index", site.version, cursor)
-    built = site.responses.get(key)
-    if not isinstance(built, Built):
-        built = index_page(site, listings, cursor, PAGE_POSTS)
-        site.responses.put(key, built)
+    built = site.kept(("index", cursor), lambda: index_page(site, listings, cursor, PAGE_POSTS))
     return answer(request, built, cache_control=request.app[CACHE_CONTROL])
 
 
@@ -93,11 +89,10 @@ async def post_page(request: web.Request) -> web.StreamResponse:
     conversation = await site.conversation(post_id)
     if conversation is None:
         raise Problem(404, f"there is no post {post_id}")
-    key = ("page", site.version, post_id, cursor)
-    built = site.responses.get(key)
-    if not isinstance(built, Built):
-        built = conversation_page(site, conversation, cursor, PAGE_COMMENTS)
-        site.responses.put(key, built)
+    built = site.kept(
+        ("page", post_id, cursor),
+        lambda: conversation_page(site, conversation, cursor, PAGE_COMMENTS),
+    )
     return answer(request, built, cache_control=request.app[CACHE_CONTROL])
 
 
@@ -142,15 +137,15 @@ def error_page(request: web.Request, status: int, message: str) -> web.Response:
 async def sitemap(request: web.Request) -> web.StreamResponse:
     site = request.app[SITE]
     listings = await site.listings()
-    key = ("sitemap", site.version)
-    built = site.responses.get(key)
-    if not isinstance(built, Built):
-        # A sitemap holds at most 50,000 addresses: the most recently active posts.
-        posts = listings.newest_first[:49_999]
-        text = render_template("sitemap.xml", base_url=site.base_url, posts=posts, iso=iso)
-        built = Built(text.encode(), "application/xml; charset=utf-8")
-        site.responses.put(key, built)
+    built = site.kept(("sitemap",), lambda: sitemap_body(site, listings))
     return answer(request, built, cache_control=request.app[CACHE_CONTROL])
+
+
+def sitemap_body(site: Site, listings: Listings) -> Built:
+    # A sitemap holds at most 50,000 addresses: the most recently active posts.
+    posts = listings.newest_first[:49_999]
+    text = render_template("sitemap.xml", base_url=site.base_url, posts=posts, iso=iso)
+    return Built(text.encode(), "application/xml; charset=utf-8")
 
 
 async def robots(request: web.Request) -> web.StreamResponse:
@@ -163,14 +158,19 @@ async def robots(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def stylesheet(request: web.Request) -> web.StreamResponse:
-    return answer(request, stylesheet_file(), cache_control="public, max-age=3600")
+STATIC_TYPES = {"site.css": "text/css; charset=utf-8", "icon.svg": "image/svg+xml"}
+
+
+async def static_file(request: web.Request) -> web.StreamResponse:
+    built = static_built(request.match_info["name"])
+    return answer(request, built, cache_control="public, max-age=3600")
 
 
 @functools.cache
-def stylesheet_file() -> Built:
-    css = resources.files("bot.web").joinpath("static", "site.css").read_bytes()
-    return Built(css, "text/css; charset=utf-8")
+def static_built(name: str) -> Built:
+    """One of the files in `static/` (only those in STATIC_TYPES: the route allows no others)."""
+    content = resources.files("bot.web").joinpath("static", name).read_bytes()
+    return Built(content, STATIC_TYPES[name])
 
 
 async def avatar(request: web.Request) -> web.StreamResponse:

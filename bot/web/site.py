@@ -39,6 +39,7 @@ from bot.web.conversation import (
     decode_cursor,
     encode_cursor,
 )
+from bot.web.http import Built
 from bot.web.markdown import (
     Names,
     clean_web_html,
@@ -128,7 +129,7 @@ class Site:
         self._check_lock = asyncio.Lock()
         self._listings: Listings | None = None
         self._conversations: Kept[Conversation] = Kept(CONVERSATIONS_KEPT)
-        self.responses: Kept[object] = Kept(RESPONSES_KEPT)
+        self._responses: Kept[Built] = Kept(RESPONSES_KEPT)
         self._building: dict[object, asyncio.Future[Any]] = {}
 
     async def refresh(self) -> None:
@@ -145,7 +146,16 @@ class Site:
                 self.version = version
                 self._listings = None
                 self._conversations.clear()
-                self.responses.clear()
+                self._responses.clear()
+
+    def kept(self, key: tuple[object, ...], build: Callable[[], Built]) -> Built:
+        """The response for `key` as built since the database last changed, else `build()`."""
+        key = (self.version, *key)
+        built = self._responses.get(key)
+        if built is None:
+            built = build()
+            self._responses.put(key, built)
+        return built
 
     async def _data_version(self) -> int:
         return int(await self.store.fetch_value("PRAGMA data_version"))
@@ -249,7 +259,7 @@ class Site:
     def _avatar_url(self, row: CommentRow) -> str:
         initial = next((ch for ch in row.author_name if ch.isalnum()), "?").upper()[0]
         hue = avatar_hue(row.source, row.author_key)
-        return f"{self.base_url}/avatars/{hue}-{ord(initial):x}.svg"
+        return f"/avatars/{hue}-{ord(initial):x}.svg"
 
 
 # Bodies are rendered once and kept across database changes: an edit changes the body, and so

@@ -78,7 +78,7 @@ def test_a_hidden_comment_with_public_replies_stays_as_an_empty_placeholder():
     assert shape(conversation.top) == [(1, True, [(2, False, [])])]
     placeholder = conversation.top[0]
     assert (placeholder.author_name, placeholder.html, placeholder.text) == (None, None, None)
-    assert placeholder.as_json()["author"] is None
+    assert placeholder.as_json("https://x.org")["author"] is None
     assert conversation.count == 1  # placeholders are not comments
 
 
@@ -103,7 +103,7 @@ def test_a_chain_deeper_than_the_limit_is_shown_at_the_limit():
 
     assert depth(conversation.top) == MAX_DEPTH + 1
     assert sum(1 for c in conversation.top[0].walk()) == len(rows)
-    conversation.top[0].as_json()  # no recursion trouble
+    conversation.top[0].as_json("https://x.org")  # no recursion trouble
 
 
 def test_pages_cover_every_top_level_comment_once_in_order():

@@ -18,7 +18,7 @@ from bot.store.posts import NewPost, add_post, save_source_post
 from bot.web.export import ExportFormat, export_site
 from tests.comments.test_apply import POLICY, THREAD, msg, sid
 from tests.mirror.test_mirroring import seed_post
-from tests.web.conftest import SITE_URL, site_settings
+from tests.web.conftest import site_settings
 from tests.web.openapi import validate
 
 
@@ -79,9 +79,13 @@ async def test_html_export_is_a_browsable_site(store, tmp_path):
     out = tmp_path / "site"
     result = await export_site(site_settings(store.path), out, ExportFormat.HTML)
     names = files(out)
-    assert {"index.html", "static/site.css", "posts/1/index.html", "posts/2/index.html"} <= set(
-        names
-    )
+    assert {
+        "index.html",
+        "static/site.css",
+        "static/icon.svg",
+        "posts/1/index.html",
+        "posts/2/index.html",
+    } <= set(names)
     avatars = [name for name in names if name.startswith("avatars/")]
     assert avatars and all(name.endswith(".svg") for name in avatars)
     assert result.written == len(names)
@@ -90,7 +94,7 @@ async def test_html_export_is_a_browsable_site(store, tmp_path):
     talk = (out / "posts/2/index.html").read_text()
     assert "visible words" in talk and "held words" not in talk
     for avatar in avatars:
-        assert f"{SITE_URL}/{avatar}" in page + talk
+        assert f'src="/{avatar}"' in page + talk
     assert "Later comments" not in page  # the whole conversation on one page
 
 

@@ -1,0 +1,36 @@
+"""Text written to attack the site's readers, as members and web commenters could write it.
+
+Each payload, if it ran, would set `window.__pwned` or open a dialog; the tests load pages that
+show all of them and check that neither happened, and that the text is still there to read.
+"""
+
+from __future__ import annotations
+
+DISCORD_MESSAGES = [
+    "<script>window.__pwned = 1; alert(1)</script>",
+    '<img src=x onerror="window.__pwned=2;alert(2)">',
+    "[click me](javascript:window.__pwned=3;alert(3))",
+    "[click me](JaVaScRiPt:alert(4))",
+    "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCg1KTwvc2NyaXB0Pg==)",
+    '<a href="javascript:alert(6)">link</a>',
+    '"><svg onload=alert(7)>',
+    '**<iframe srcdoc="<script>parent.__pwned=8</script>"></iframe>**',
+    "`<script>alert(9)</script>` and ```html\n<script>alert(10)</script>\n```",
+    "<style>body{display:none}</style> still visible",
+    "{{7*7}} ${alert(11)} {% raw %}",
+    "|| <b onmouseover=alert(12)>spoiler</b> ||",
+    "> <img src=1 onerror=alert(13)>",
+    "unknown people <@999999999999999999> <@&888888888888888888> <#777777777777777777>",
+    "\u202eevil right-to-left text\u202c and zero\u200bwidth\u200djoiners",
+    "*unclosed **markdown __everywhere ~~ || ` [ ( <",
+    "x" * 1990 + " end",
+]
+
+WEB_COMMENTS = [
+    "<p>Nice post!<script>window.__pwned = 20; alert(20)</script></p>",
+    '<p><a href="javascript:alert(21)">a link</a> <a href="https://example.org">a good one</a></p>',
+    '<p><img src="x" onerror="alert(22)"> <svg><script>alert(23)</script></svg></p>',
+    '<p style="background:url(javascript:alert(24))" onclick="alert(25)">styled</p>',
+    '<iframe src="javascript:alert(26)"></iframe><object data="x"></object>',
+    "<p>&lt;script&gt;alert(27)&lt;/script&gt; as text</p>",
+]
