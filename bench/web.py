@@ -727,7 +727,8 @@ def gunicorn_command(venv: Path, port: int) -> list[str]:
         [str(venv / "bin" / "gunicorn"), "--help"], capture_output=True, text=True, timeout=60
     )
     if "--no-control-socket" in done.stdout:
-        # gunicorn 24+ opens a control socket in the home folder by default: nothing to leave.
+        # Recent gunicorn opens a control socket in the home folder unless told not to: the
+        # bench leaves nothing behind outside its temporary folder.
         command.append("--no-control-socket")
     return [*command, "isso.run"]
 
