@@ -3,7 +3,6 @@ security headers, CORS and per-client limits."""
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import hashlib
 import json
@@ -23,7 +22,6 @@ log = get_logger(__name__)
 # Bodies smaller than this are not worth compressing.
 COMPRESS_FROM = 1024
 MAX_URL_LENGTH = 4096
-HANDLER_TIMEOUT_SECONDS = 10.0
 
 PAGE_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' https: data:; base-uri 'none'; "
@@ -43,10 +41,25 @@ class Built:
     etag: str = ""
     _gzipped: bytes | None = field(default=None, repr=False)
 
+    _headers: dict[bool, dict[str, str]] = field(default_factory=dict, repr=False)
+
     def __post_init__(self) -> None:
         # From the content itself: every server holding the same data gives the same tag, and
         # any change a reader could see (an edit, a reaction, a removal) changes it.
         self.etag = hashlib.blake2b(self.body, digest_size=12).hexdigest()
+
+    def headers(self, gzipped: bool, cache_control: str) -> dict[str, str]:
+        """The validators and caching headers, formatted once per body and encoding."""
+        made = self._headers.get(gzipped)
+        if made is None or made.get("Cache-Control", cache_control) != cache_control:
+            made = {"ETag": f'"{self.etag}-gz"' if gzipped else f'"{self.etag}"'}
+            made["Vary"] = "Accept-Encoding"
+            if self.cacheable:
+                made["Cache-Control"] = cache_control
+            if self.last_modified is not None:
+                made["Last-Modified"] = format_datetime(self.last_modified, usegmt=True)
+            self._headers[gzipped] = made
+        return made
 
     @property
     def gzipped(self) -> bytes:
@@ -65,12 +78,7 @@ def answer(request: web.Request, built: Built, *, cache_control: str) -> web.Str
     gzip_wanted = len(built.body) >= COMPRESS_FROM and "gzip" in request.headers.get(
         "Accept-Encoding", ""
     )
-    tag = f'"{built.etag}-gz"' if gzip_wanted else f'"{built.etag}"'
-    headers = {"ETag": tag, "Vary": "Accept-Encoding"}
-    if built.cacheable:
-        headers["Cache-Control"] = cache_control
-    if built.last_modified is not None:
-        headers["Last-Modified"] = format_datetime(built.last_modified, usegmt=True)
+    headers = dict(built.headers(gzip_wanted, cache_control))
     if _client_holds(request, built):
         return web.Response(status=304, headers=headers)
     if gzip_wanted:
@@ -127,8 +135,7 @@ def error_middleware(page: ErrorPage) -> Any:
         if len(str(request.rel_url)) > MAX_URL_LENGTH:
             return _error(request, page, 414, "the address is too long")
         try:
-            async with asyncio.timeout(HANDLER_TIMEOUT_SECONDS):
-                return await handler(request)
+            return await handler(request)
         except Problem as problem:
             response = _error(request, page, problem.status, problem.message)
             response.headers.update(problem.headers)

@@ -97,6 +97,9 @@ class Metrics(Collector):
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
         )
         self._numbers: dict[str, dict[str, int]] = {}
+        # Children looked up once: labels() takes a lock and builds a key on every call.
+        self._counted: dict[tuple[str, int], Any] = {}
+        self._timed: dict[str, Any] = {}
         self._bot: BotState | None = None
         self.registry.register(self)
 
@@ -136,6 +139,16 @@ class Metrics(Collector):
                 value=self._bot.writer_lag_seconds(),
             )
 
+    def count(self, route: str, status: int, seconds: float) -> None:
+        counter = self._counted.get((route, status))
+        if counter is None:
+            counter = self._counted[route, status] = self.requests.labels(route, str(status))
+        counter.inc()
+        timer = self._timed.get(route)
+        if timer is None:
+            timer = self._timed[route] = self.latency.labels(route)
+        timer.observe(seconds)
+
     async def render(self, request: web.Request) -> bytes:
         self._numbers = await store_numbers(request.app[SITE].store)
         self._bot = request.app[BOT]
@@ -169,8 +182,7 @@ def metrics_middleware(collected: Metrics) -> Any:
         response = await handler(request)
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
-        collected.requests.labels(route, str(response.status)).inc()
-        collected.latency.labels(route).observe(time.perf_counter() - started)
+        collected.count(route, response.status, time.perf_counter() - started)
         return response
 
     return middleware

@@ -50,6 +50,7 @@ from bot.web.markdown import (
 from bot.web.urls import url_key
 
 CHECK_SECONDS = 0.25
+READ_TIMEOUT_SECONDS = 10.0
 CONVERSATIONS_KEPT = 256  # posts whose conversation stays built in memory
 RESPONSES_KEPT = 4096
 
@@ -126,7 +127,7 @@ class Site:
         self.consent_required = settings.web_publish == PublishMode.CONSENTED
         self.version = -1
         self._checked_at = float("-inf")
-        self._check_lock = asyncio.Lock()
+        self._checking = False
         self._listings: Listings | None = None
         self._conversations: Kept[Conversation] = Kept(CONVERSATIONS_KEPT)
         self._responses: Kept[Built] = Kept(RESPONSES_KEPT)
@@ -134,19 +135,21 @@ class Site:
 
     async def refresh(self) -> None:
         """Forget what was read if the database changed since (checked at most every
-        CHECK_SECONDS)."""
-        if time.monotonic() - self._checked_at < CHECK_SECONDS:
+        CHECK_SECONDS). While one request checks, the others answer from what is held rather
+        than queue behind it: a change reaches them a moment later, never a wait."""
+        if self._checking or time.monotonic() - self._checked_at < CHECK_SECONDS:
             return
-        async with self._check_lock:
-            if time.monotonic() - self._checked_at < CHECK_SECONDS:
-                return
+        self._checking = True
+        try:
             version = await self._data_version()
-            self._checked_at = time.monotonic()
-            if version != self.version:
-                self.version = version
-                self._listings = None
-                self._conversations.clear()
-                self._responses.clear()
+        finally:
+            self._checking = False
+        self._checked_at = time.monotonic()
+        if version != self.version:
+            self.version = version
+            self._listings = None
+            self._conversations.clear()
+            self._responses.clear()
 
     def kept(self, key: tuple[object, ...], build: Callable[[], Built]) -> Built:
         """The response for `key` as built since the database last changed, else `build()`."""
@@ -169,7 +172,10 @@ class Site:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._building[key] = future
         try:
-            result = await build()
+            # Reading is the only part of an answer that can stall (a busy disk, a locked
+            # database): bounded here rather than around every request.
+            async with asyncio.timeout(READ_TIMEOUT_SECONDS):
+                result = await build()
         except BaseException as error:
             future.set_exception(error)
             future.exception()  # retrieved: waiters may be none

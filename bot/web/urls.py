@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@functools.lru_cache(maxsize=8192)
 def url_key(url: str) -> str | None:
     """The lookup key of a post URL, or None when `url` is not an http(s) address.
 
