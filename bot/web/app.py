@@ -12,7 +12,7 @@ from bot.settings import Settings
 from bot.store.database import ReadStore
 from bot.store.public import Reader
 from bot.web import api, operators, pages
-from bot.web.http import ClientLimits, error_middleware, limits_middleware, security_middleware
+from bot.web.http import ClientLimits, front_door
 from bot.web.site import Site
 
 log = get_logger(__name__)
@@ -30,10 +30,12 @@ def build_app(
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[
-            operators.metrics_middleware(metrics),
-            security_middleware(settings.web_allowed_origins),
-            error_middleware(pages.error_page),
-            limits_middleware(limits),
+            front_door(
+                error_page=pages.error_page,
+                allowed_origins=settings.web_allowed_origins,
+                limits=limits,
+                answered=metrics.count,
+            )
         ],
         handler_args={"max_line_size": 8190, "max_field_size": 8190},
     )

@@ -126,39 +126,102 @@ ErrorPage = Callable[[web.Request, int, str], web.Response]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def error_middleware(page: ErrorPage) -> Any:
-    """Every failure becomes a short JSON or HTML error with the right status: never a
-    traceback for the reader (the log keeps it for the operator)."""
+Answered = Callable[[web.Request, web.StreamResponse, float], None]
+
+# Sent with every answer; a page's policy allows its own styles and pictures, nothing else.
+_ALWAYS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def front_door(
+    *,
+    error_page: ErrorPage,
+    allowed_origins: tuple[str, ...],
+    limits: ClientLimits | None,
+    answered: Answered,
+) -> Any:
+    """What every request goes through, as one middleware (each layer costs time on every
+    request): the client's rate, CORS for the allowed origins on the API, errors as short JSON
+    or HTML with the right status (never a traceback: the log keeps it for the operator), the
+    security headers, and `answered(request, response, seconds)` for the metrics."""
+    any_origin = "*" in allowed_origins
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if len(str(request.rel_url)) > MAX_URL_LENGTH:
-            return _error(request, page, 414, "the address is too long")
-        try:
-            return await handler(request)
-        except Problem as problem:
-            response = _error(request, page, problem.status, problem.message)
-            response.headers.update(problem.headers)
-            return response
-        except web.HTTPException as error:
-            if error.status < 400:
-                raise
-            reason = {
-                404: "there is nothing at this address",
-                405: f"{request.method} is not allowed here",
-            }.get(error.status, error.reason.lower())
-            response = _error(request, page, error.status, reason)
-            if error.status == 405 and "Allow" in error.headers:
-                response.headers["Allow"] = error.headers["Allow"]
-            return response
-        except TimeoutError:
-            log.warning("web request timed out", path=request.path)
-            return _error(request, page, 503, "the server is busy: try again shortly")
-        except Exception:
-            log.exception("web request failed", path=request.path)
-            return _error(request, page, 500, "something went wrong on the server")
+        started = time.perf_counter()
+        path = request.path
+        on_api = path.startswith("/api/")
+        origin = request.headers.get("Origin") if on_api else None
+        cors = origin is not None and (any_origin or origin in allowed_origins)
+        if on_api and request.method == "OPTIONS":
+            response: web.StreamResponse = _preflight(cors)
+        else:
+            response = await _answer(request, handler, error_page, limits)
+        headers = response.headers
+        if cors:
+            headers["Access-Control-Allow-Origin"] = "*" if any_origin else origin or ""
+            headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified"
+        if on_api:
+            headers.add("Vary", "Origin")
+        if "Content-Security-Policy" not in headers:
+            is_page = headers.get("Content-Type", "").startswith("text/html")
+            headers["Content-Security-Policy"] = PAGE_POLICY if is_page else DATA_POLICY
+        headers.update(_ALWAYS)
+        answered(request, response, time.perf_counter() - started)
+        return response
 
     return middleware
+
+
+def _preflight(cors: bool) -> web.Response:
+    if not cors:
+        return web.Response(status=403)
+    return web.Response(
+        status=204,
+        headers={
+            "Access-Control-Allow-Methods": "GET",
+            "Access-Control-Allow-Headers": "If-None-Match",
+            "Access-Control-Max-Age": "86400",
+        },
+    )
+
+
+async def _answer(
+    request: web.Request, handler: Handler, page: ErrorPage, limits: ClientLimits | None
+) -> web.StreamResponse:
+    if len(request.raw_path) > MAX_URL_LENGTH:
+        return _error(request, page, 414, "the address is too long")
+    try:
+        if limits is not None and request.path not in UNLIMITED_PATHS:
+            wait = limits.take(request.remote or "unknown")
+            if wait > 0:
+                seconds = str(max(1, round(wait + 0.5)))
+                raise Problem(429, "too many requests: slow down", {"Retry-After": seconds})
+        return await handler(request)
+    except Problem as problem:
+        response = _error(request, page, problem.status, problem.message)
+        response.headers.update(problem.headers)
+        return response
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        reason = {
+            404: "there is nothing at this address",
+            405: f"{request.method} is not allowed here",
+        }.get(error.status, error.reason.lower())
+        response = _error(request, page, error.status, reason)
+        if error.status == 405 and "Allow" in error.headers:
+            response.headers["Allow"] = error.headers["Allow"]
+        return response
+    except TimeoutError:
+        log.warning("web request timed out", path=request.path)
+        return _error(request, page, 503, "the server is busy: try again shortly")
+    except Exception:
+        log.exception("web request failed", path=request.path)
+        return _error(request, page, 500, "something went wrong on the server")
 
 
 def _error(request: web.Request, page: ErrorPage, status: int, message: str) -> web.Response:
@@ -169,43 +232,6 @@ def _error(request: web.Request, page: ErrorPage, status: int, message: str) -> 
             headers={"Cache-Control": "no-store"},
         )
     return page(request, status, message)
-
-
-def security_middleware(allowed_origins: tuple[str, ...]) -> Any:
-    """Security headers on every response, and CORS for the allowed origins on the API."""
-    any_origin = "*" in allowed_origins
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        origin = request.headers.get("Origin")
-        cors = (
-            request.path.startswith("/api/")
-            and origin is not None
-            and (any_origin or origin in allowed_origins)
-        )
-        if request.method == "OPTIONS" and request.path.startswith("/api/"):
-            response: web.StreamResponse = web.Response(status=204 if cors else 403)
-            if cors:
-                response.headers["Access-Control-Allow-Methods"] = "GET"
-                response.headers["Access-Control-Allow-Headers"] = "If-None-Match"
-                response.headers["Access-Control-Max-Age"] = "86400"
-        else:
-            response = await handler(request)
-        if cors:
-            response.headers["Access-Control-Allow-Origin"] = "*" if any_origin else origin or ""
-            response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified"
-        if request.path.startswith("/api/"):
-            response.headers.add("Vary", "Origin")
-        is_page = response.content_type in {"text/html", "application/xhtml+xml"}
-        response.headers.setdefault(
-            "Content-Security-Policy", PAGE_POLICY if is_page else DATA_POLICY
-        )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        response.headers["X-Frame-Options"] = "DENY"
-        return response
-
-    return middleware
 
 
 class ClientLimits:
@@ -240,16 +266,3 @@ class ClientLimits:
 
 
 UNLIMITED_PATHS = frozenset({"/healthz", "/metrics"})
-
-
-def limits_middleware(limits: ClientLimits | None) -> Any:
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if limits is not None and request.path not in UNLIMITED_PATHS:
-            wait = limits.take(request.remote or "unknown")
-            if wait > 0:
-                seconds = str(max(1, round(wait + 0.5)))
-                raise Problem(429, "too many requests: slow down", {"Retry-After": seconds})
-        return await handler(request)
-
-    return middleware

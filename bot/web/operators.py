@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import bisect
 import hmac
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from bot.client import Threadbridge
 from bot.store.health import store_numbers
 from bot.web.api import SITE
-from bot.web.http import Handler, Problem
+from bot.web.http import Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,33 +82,62 @@ async def healthz(request: web.Request) -> web.Response:
     )
 
 
+# Upper bounds of the latency histogram's buckets, in seconds.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+
+
 class Metrics(Collector):
     """The web requests counted as they are answered, and the store's and the bot's numbers
-    read at each scrape."""
+    read at each scrape.
+
+    Requests are counted in plain dictionaries (one event loop writes them) and handed to
+    prometheus-client only at a scrape: its own counters take a lock on every request."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter(
-            "threadbridge_web_requests",
-            "Web requests answered, by route and status",
-            ["route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "threadbridge_web_request_seconds",
-            "Time to answer a web request, by route",
-            ["route"],
-            registry=self.registry,
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
-        )
+        self._answers: dict[tuple[str, int], int] = {}
+        # route -> [count per bucket..., count beyond the last, sum of seconds]
+        self._latency: dict[str, list[float]] = {}
         self._numbers: dict[str, dict[str, int]] = {}
-        # Children looked up once: labels() takes a lock and builds a key on every call.
-        self._counted: dict[tuple[str, int], Any] = {}
-        self._timed: dict[str, Any] = {}
         self._bot: BotState | None = None
         self.registry.register(self)
 
+    def count(self, request: web.Request, response: web.StreamResponse, seconds: float) -> None:
+        """Counts an answer by its route (the pattern, never the address asked for) and status."""
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        key = (route, response.status)
+        self._answers[key] = self._answers.get(key, 0) + 1
+        timings = self._latency.get(route)
+        if timings is None:
+            timings = self._latency[route] = [0.0] * (len(LATENCY_BUCKETS) + 2)
+        timings[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        timings[-1] += seconds
+
+    def _requests(self) -> Iterator[Metric]:
+        answers = CounterMetricFamily(
+            "threadbridge_web_requests",
+            "Web requests answered, by route and status",
+            labels=["route", "status"],
+        )
+        for (route, status), answered in sorted(self._answers.items()):
+            answers.add_metric([route, str(status)], answered)
+        yield answers
+        latency = HistogramMetricFamily(
+            "threadbridge_web_request_seconds",
+            "Time to answer a web request, by route",
+            labels=["route"],
+        )
+        for route, timings in sorted(self._latency.items()):
+            cumulative, buckets = 0.0, []
+            for bound, count in zip((*LATENCY_BUCKETS, float("inf")), timings, strict=False):
+                cumulative += count
+                buckets.append((floatToGoString(bound), cumulative))
+            latency.add_metric([route], buckets, sum_value=timings[-1])
+        yield latency
+
     def collect(self) -> Iterator[Metric]:
+        yield from self._requests()
         numbers = self._numbers
         comments = GaugeMetricFamily(
             "threadbridge_comments", "Comments in the store, by status", labels=["status"]
@@ -139,16 +173,6 @@ class Metrics(Collector):
                 value=self._bot.writer_lag_seconds(),
             )
 
-    def count(self, route: str, status: int, seconds: float) -> None:
-        counter = self._counted.get((route, status))
-        if counter is None:
-            counter = self._counted[route, status] = self.requests.labels(route, str(status))
-        counter.inc()
-        timer = self._timed.get(route)
-        if timer is None:
-            timer = self._timed[route] = self.latency.labels(route)
-        timer.observe(seconds)
-
     async def render(self, request: web.Request) -> bytes:
         self._numbers = await store_numbers(request.app[SITE].store)
         self._bot = request.app[BOT]
@@ -171,18 +195,3 @@ async def metrics(request: web.Request) -> web.Response:
             "Cache-Control": "no-store",
         },
     )
-
-
-def metrics_middleware(collected: Metrics) -> Any:
-    """Counts each answer by its route (the pattern, never the address asked for) and status."""
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        started = time.perf_counter()
-        response = await handler(request)
-        resource = request.match_info.route.resource
-        route = resource.canonical if resource is not None else "unmatched"
-        collected.count(route, response.status, time.perf_counter() - started)
-        return response
-
-    return middleware
