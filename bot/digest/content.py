@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -67,6 +67,11 @@ class DigestContent:
     health: HealthSummary
 
     @property
+    def partial(self) -> bool:
+        """The week so far, not a complete period."""
+        return self.period.partial
+
+    @property
     def is_quiet(self) -> bool:
         return not self.new_posts and self.comments == 0
 
@@ -86,10 +91,11 @@ async def build_digest(
 
     `tz` re-expresses the period in that timezone (the period's own by default); `now` is when
     the queue's age is measured (the real time by default). Catch-ups and 429s are read from
-    the health counters unless given.
+    the health counters unless given. A partial period (the week so far) is compared with the
+    same stretch of the week before (see `previous`).
     """
     if tz is not None:
-        period = Period(period.start.astimezone(tz), period.end.astimezone(tz))
+        period = replace(period, start=period.start.astimezone(tz), end=period.end.astimezone(tz))
     before = previous(period)
     start, end = period.start, period.end
     # Both periods' days in one query: the period totals are their sums, since days partition.

@@ -1,31 +1,38 @@
 """Digest periods: whole local days in the community's timezone.
 
 A period runs between two local midnights, so its days are calendar days even across a DST
-change (a day is 23, 24 or 25 hours long). Pure date arithmetic, no I/O.
+change (a day is 23, 24 or 25 hours long). The one exception is the week so far, which is
+partial: it starts at the week's first midnight and ends at the moment it was asked for. Pure
+date arithmetic, no I/O.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    """[start, end) between two local midnights.
+    """[start, end) between two local midnights, or up to a moment when `partial`.
 
     Both are aware datetimes in the community's timezone (their tzinfo), so that `days` knows
     the calendar. Subtracting them directly would give wall-clock time: use `duration`.
+
+    A partial period is a week so far (`current_week`): its last day is the local day `end`
+    falls in, counted up to `end`. It may be empty, when asked for at the week's first instant.
     """
 
     start: datetime
     end: datetime
+    partial: bool = False
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.end.tzinfo is None:
             raise ValueError("a period needs aware datetimes")
-        if self.start.astimezone(UTC) >= self.end.astimezone(UTC):
+        start, end = self.start.astimezone(UTC), self.end.astimezone(UTC)
+        if start > end or (start == end and not self.partial):
             raise ValueError("a period must start before it ends")
 
     @property
@@ -74,15 +81,38 @@ def last_complete_period(
     )
 
 
+def current_week(now: datetime, tz: ZoneInfo, *, week_start: int = 0) -> Period:
+    """The week so far: from the first local midnight of the week `now` falls in, to `now`.
+
+    Partial, and never posted on schedule (the weekly digest is of complete weeks); it is what
+    an admin previews to see today's activity. At the week's first instant it is empty.
+    """
+    complete = last_complete_period(now, tz, week_start=week_start)
+    return Period(complete.end, now.astimezone(tz), partial=True)
+
+
 def day_count(period: Period) -> int:
+    """How many local days `period` covers (a partial period's last day counts, begun or not)."""
     tz = period.tz
-    return (period.end.astimezone(tz).date() - period.start.astimezone(tz).date()).days
+    whole = (period.end.astimezone(tz).date() - period.start.astimezone(tz).date()).days
+    return whole + 1 if period.partial else whole
 
 
 def previous(period: Period) -> Period:
-    """The period of as many local days just before `period`."""
+    """The period of as many local days just before `period`.
+
+    Before a week so far: the same stretch of the week before, from its first midnight to the
+    same local time a week earlier, so that the two compare like with like.
+    """
     tz = period.tz
     first = period.start.astimezone(tz).date()
+    if period.partial:
+        end = period.end.astimezone(tz)
+        # The same wall-clock time a week earlier; one that did not exist then (a DST gap)
+        # reads with the offset before the gap, as `local_midnight` does.
+        earlier = datetime.combine(end.date() - timedelta(days=7), end.time(), tzinfo=tz)
+        start = local_midnight(first - timedelta(days=7), tz)
+        return replace(period, start=start, end=max(start, earlier.astimezone(UTC).astimezone(tz)))
     return Period(local_midnight(first - timedelta(days=day_count(period)), tz), period.start)
 
 
@@ -93,15 +123,17 @@ def days(period: Period) -> list[date]:
 
 
 def day_bounds(period: Period) -> list[tuple[datetime, datetime]]:
-    """Each local day of `period` as its [start, end) instants (23, 24 or 25 hours long).
+    """Each local day of `period` as its [start, end) instants (23, 24 or 25 hours long; a
+    partial period's last day ends at the period's end).
 
     In UTC, so that subtracting them gives real durations (not wall-clock ones).
     """
     tz = period.tz
+    end = period.end.astimezone(UTC)
     return [
         (
             local_midnight(day, tz).astimezone(UTC),
-            local_midnight(day + timedelta(days=1), tz).astimezone(UTC),
+            min(local_midnight(day + timedelta(days=1), tz).astimezone(UTC), end),
         )
         for day in days(period)
     ]

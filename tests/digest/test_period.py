@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +12,9 @@ from hypothesis import strategies as st
 
 from bot.digest.period import (
     Period,
+    current_week,
     day_bounds,
+    day_count,
     days,
     last_complete_period,
     local_midnight,
@@ -139,3 +142,70 @@ def test_last_complete_period_properties(seconds, tz, week_start):
     before = previous(period)
     assert before.end == period.start and len(days(before)) == 7
 
+
+# -- the week so far -------------------------------------------------------------------------
+
+
+def test_the_week_so_far_runs_from_the_weeks_first_midnight_to_now():
+    now = utc(2026, 11, 25, 13, 30)  # Wednesday 14:30 in Paris
+    week = current_week(now, PARIS)
+    assert week.partial
+    assert week.start == local_midnight(date(2026, 11, 23), PARIS)
+    assert week.end == now and week.end.tzinfo is PARIS
+    assert days(week) == [date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)]
+    bounds = day_bounds(week)
+    assert bounds[-1] == (utc(2026, 11, 24, 23), now)  # today, up to now
+    assert week.duration == timedelta(hours=2 * 24 + 14, minutes=30)
+    # Compared with the same stretch of the week before: Monday 00:00 to Wednesday 14:30.
+    before = previous(week)
+    assert before.partial
+    assert (before.start, before.end) == (utc(2026, 11, 15, 23), utc(2026, 11, 18, 13, 30))
+    assert day_count(before) == 3
+
+
+def test_the_week_so_far_at_its_first_instant_is_empty():
+    monday = local_midnight(date(2026, 11, 23), PARIS)
+    week = current_week(monday, PARIS)
+    assert week.start == week.end == monday and week.partial
+    assert days(week) == [date(2026, 11, 23)]
+    assert day_bounds(week) == [(monday.astimezone(UTC), monday.astimezone(UTC))]
+    with pytest.raises(ValueError, match="before"):
+        Period(monday, monday)  # only the week so far may be empty
+
+
+def test_the_week_so_far_compares_with_the_same_local_time_across_dst():
+    # Sunday 1 November, noon in Paris; the Sunday before (25 October) was 25 hours long.
+    week = current_week(utc(2026, 11, 1, 11), PARIS)
+    before = previous(week)
+    assert before.end == datetime(2026, 10, 25, 12, tzinfo=PARIS)
+    assert before.duration - week.duration == timedelta(hours=1)
+    assert day_count(before) == day_count(week) == 7
+
+
+@given(
+    st.integers(utc(2000, 1, 1).timestamp() * 10**6, utc(2040, 1, 1).timestamp() * 10**6),
+    st.sampled_from(ZONES),
+    st.integers(0, 6),
+)
+def test_the_week_so_far_properties(microseconds, tz, week_start):
+    now = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=microseconds)
+    week = current_week(now, tz, week_start=week_start)
+    assert week.partial
+    assert week.end == now
+    # It starts where the last complete week ended: the first midnight of this week.
+    assert week.start == last_complete_period(now, tz, week_start=week_start).end
+    first = week.start.astimezone(tz).date()
+    assert first.weekday() == week_start and week.start == local_midnight(first, tz)
+    assert week.start <= now < week.start + timedelta(days=7, hours=2)
+    local_days = days(week)
+    assert 1 <= len(local_days) <= 7
+    assert local_days[0] == first and local_days[-1] == now.astimezone(tz).date()
+    # The days partition [start, now].
+    bounds = day_bounds(week)
+    assert bounds[0][0] == week.start and bounds[-1][1] == now
+    assert all(a[1] == b[0] for a, b in pairwise(bounds))
+    assert all(start <= end for start, end in bounds)
+    before = previous(week)
+    assert before.partial and day_count(before) == day_count(week)
+    assert before.start == previous(last_complete_period(now, tz, week_start=week_start)).end
+    assert before.start <= before.end <= week.start
