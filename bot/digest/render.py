@@ -1,8 +1,9 @@
 """How a digest reads: as a Discord embed, as plain text for the command line, and as JSON.
 
 The embed is a plain dict for `discord.Embed.from_dict`, kept within every embed limit; the
-footer carries a marker naming the period, by which a posted digest is found again. Pure
-functions, no I/O.
+footer carries a marker naming the period, by which a posted digest is found again. The week
+so far (a partial period) says "so far" in every rendering and carries no marker: it is only
+ever previewed, never posted. Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ CHART_FILENAME = "comments-per-day.png"
 MINUS = "\u2212"  # a real minus sign: a hyphen looks like a dash next to numbers
 EN_DASH = "\u2013"
 QUIET_WEEK = "A quiet week: no new posts and no comments."
+QUIET_SO_FAR = "A quiet week so far: no new posts and no comments."
+SO_FAR = "so far"
+# Ids in the JSON: Discord's are strings, as in `threadbridge export` (JavaScript cannot hold
+# them as numbers); the store's own (posts, comments, authors) stay integers, as the export's
+# post and comment `id`s do.
+DISCORD_ID_KEYS = frozenset({"guild_id", "thread_id", "message_id", "channel_id"})
 
 
 # -- small formatting ------------------------------------------------------------------------
@@ -78,6 +85,17 @@ def period_label(period: Period) -> str:
         return f"{first.day} {first:%b %Y}"
     head = f"{first.day} {first:%b}" if first.year == last.year else f"{first.day} {first:%b %Y}"
     return f"{head} {EN_DASH} {last.day} {last:%b %Y}"
+
+
+def _compared_with(content: DigestContent) -> str:
+    """What the change is measured against, for a sentence ending "... on {this}"."""
+    return "the same time last week" if content.partial else "the period before"
+
+
+def _up_to(content: DigestContent) -> str:
+    """When a partial period ends, in its own time: "Wed 2 Dec 14:05"."""
+    end = content.period.end.astimezone(content.period.tz)
+    return f"{end:%a} {end.day} {end:%b %H:%M}"
 
 
 def _short(text: str, limit: int) -> str:
@@ -216,14 +234,14 @@ def _health_lines(content: DigestContent, safe: Callable[[str, int], str] = _saf
 
 def _summary(content: DigestContent) -> str:
     if content.is_quiet:
-        summary = QUIET_WEEK
+        summary = QUIET_SO_FAR if content.partial else QUIET_WEEK
         if content.previous_comments:
-            summary += f" ({content.previous_comments} the period before.)"
+            summary += f" ({content.previous_comments} {_compared_with(content)}.)"
         return summary
     change = format_change(content.comments, content.previous_comments)
     lines = [
         f"**New posts:** {len(content.new_posts)}",
-        f"**Comments:** {content.comments} · {change} on the period before",
+        f"**Comments:** {content.comments} · {change} on {_compared_with(content)}",
         f"**New commenters:** {content.new_commenters_total}",
     ]
     return "\n".join(lines)
@@ -251,7 +269,17 @@ def find_digest_marker(text: str | None) -> date | None:
 
 
 def digest_title(content: DigestContent) -> str:
-    return f"Digest: {period_label(content.period)}"
+    label = period_label(content.period)
+    return f"Digest: {label}, {SO_FAR}" if content.partial else f"Digest: {label}"
+
+
+def digest_footer(content: DigestContent) -> str:
+    """Where times are read, then the marker of a postable digest or, for the week so far, the
+    moment it runs to (a partial digest is never posted, so it carries no marker)."""
+    tz = content.period.tz.key
+    if content.partial:
+        return f"Times in {tz} · week {SO_FAR}, up to {_up_to(content)}"
+    return f"Times in {tz} · {digest_marker(content.period)}"
 
 
 def _embed_size(embed: dict[str, Any]) -> int:
@@ -312,11 +340,7 @@ def digest_embed_dict(
             "description": _summary(content)[:EMBED_DESCRIPTION_LIMIT],
             "color": _COLOUR,
             "fields": fields,
-            "footer": {
-                "text": f"Times in {content.period.tz.key} · {digest_marker(content.period)}"[
-                    :EMBED_FOOTER_LIMIT
-                ]
-            },
+            "footer": {"text": digest_footer(content)[:EMBED_FOOTER_LIMIT]},
         }
         if chart is not None:
             embed["image"] = {"url": f"attachment://{chart}"}
@@ -329,17 +353,22 @@ def digest_embed_dict(
 def digest_text(content: DigestContent) -> str:
     """The digest as plain text for the command line: every item, no markdown."""
     period = content.period
+    so_far = f", {SO_FAR}" if content.partial else ""
     lines = [
-        f"Digest {period_label(period)} ({period.tz.key})",
-        f"{period.start.isoformat()} to {period.end.isoformat()}",
+        f"Digest {period_label(period)}{so_far} ({period.tz.key})",
+        f"{period.start.isoformat()} to {period.end.isoformat()}"
+        + (f" (now: the week {SO_FAR}, not complete)" if content.partial else ""),
         "",
     ]
     if content.is_quiet:
-        lines.append(QUIET_WEEK)
+        lines.append(QUIET_SO_FAR if content.partial else QUIET_WEEK)
     lines.append(f"New posts: {len(content.new_posts)}")
     lines += [f"  - {' '.join(post.title.split())}" for post in content.new_posts]
     change = format_change(content.comments, content.previous_comments)
-    lines.append(f"Comments: {content.comments} ({change}; {content.previous_comments} before)")
+    lines.append(
+        f"Comments: {content.comments} ({change}; {content.previous_comments} "
+        f"{'by the same time last week' if content.partial else 'before'})"
+    )
     lines.append("Per day: " + ", ".join(f"{day:%a} {count}" for day, count in content.per_day))
     lines.append("Most discussed:")
     lines += [f"  - {' '.join(p.title.split())}: {p.comments}" for p in content.most_discussed] or [
@@ -360,25 +389,30 @@ def digest_text(content: DigestContent) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: Any, key: str | None = None) -> Any:
+    """`value` as JSON-ready data; `key` is the name it goes under, for Discord ids."""
+    if key in DISCORD_ID_KEYS and isinstance(value, int):
+        return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, timedelta):
         return value.total_seconds()
     if isinstance(value, dict):
-        return {str(key): _jsonable(item) for key, item in value.items()}
+        return {str(name): _jsonable(item, str(name)) for name, item in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(item) for item in value]
     return value
 
 
 def digest_json(content: DigestContent) -> dict[str, Any]:
-    """The digest as JSON-ready data (dates and times as ISO-8601, ages in seconds)."""
+    """The digest as JSON-ready data (dates and times as ISO-8601, ages in seconds, Discord ids
+    as strings). `partial` is true for the week so far, whose period ends at the moment it was
+    built and is compared with the same stretch of the week before."""
     data: dict[str, Any] = {}
     for field in dataclasses.fields(content):
         value = getattr(content, field.name)
         if isinstance(value, Period):
-            value = {"start": value.start, "end": value.end}
+            value = {"start": value.start, "end": value.end, "partial": value.partial}
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             value = dataclasses.asdict(value)
         elif isinstance(value, tuple):
@@ -388,8 +422,9 @@ def digest_json(content: DigestContent) -> dict[str, Any]:
                 else item
                 for item in value
             ]
-        data[field.name] = _jsonable(value)
+        data[field.name] = _jsonable(value, field.name)
     data["timezone"] = content.period.tz.key
     data["comments_change"] = format_change(content.comments, content.previous_comments)
     data["quiet"] = content.is_quiet
+    data["partial"] = content.partial
     return data

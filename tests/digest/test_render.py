@@ -13,8 +13,10 @@ from bot.digest.content import (
     ModerationSummary,
     build_digest,
 )
-from bot.digest.period import days, previous
+from bot.digest.period import current_week, days, previous
 from bot.digest.render import (
+    DISCORD_ID_KEYS,
+    QUIET_SO_FAR,
     QUIET_WEEK,
     digest_embed_dict,
     digest_json,
@@ -28,6 +30,7 @@ from bot.digest.render import (
 from bot.discord_helpers import jump_url
 from bot.discord_text import EMBED_FIELD_VALUE_LIMIT, EMBED_FIELDS_LIMIT, EMBED_TOTAL_LIMIT
 from bot.store.digest import NewPostItem, ReviewQueue
+from bot.store.export import export_posts
 from tests.digest.test_content import NOW, WEEK, crafted, in_week
 from tests.digest.test_period import PARIS, utc
 from tests.store.test_digest_store import GUILD, Seeder
@@ -196,3 +199,96 @@ async def test_footer_names_the_period_for_finding_a_posted_digest(store):
     assert find_digest_marker(footer) == date(2026, 11, 16)
     assert find_digest_marker("something else") is None
     assert find_digest_marker(None) is None
+
+
+# -- the week so far -------------------------------------------------------------------------
+
+
+async def test_the_week_so_far_says_so_everywhere(store):
+    await crafted(store)
+    thursday = in_week(3, 16)  # Thursday 16:00 in Paris, in the crafted week
+    content = await build_digest(store, current_week(thursday, PARIS), guild_id=GUILD, now=thursday)
+    assert content.partial
+    assert [n for _, n in content.per_day] == [1, 2, 1, 1]
+
+    embed = digest_embed_dict(content)
+    assert embed["title"] == "Digest: 16 Nov \u2013 19 Nov 2026, so far"
+    assert "**Comments:** 5 · new on the same time last week" in embed["description"]
+    footer = embed["footer"]["text"]
+    assert footer == "Times in Europe/Paris · week so far, up to Thu 19 Nov 16:00"
+    assert find_digest_marker(footer) is None  # never taken for a posted digest
+
+    text = digest_text(content)
+    assert text.startswith("Digest 16 Nov \u2013 19 Nov 2026, so far (Europe/Paris)\n")
+    assert "to 2026-11-19T16:00:00+01:00 (now: the week so far, not complete)" in text
+    assert "Comments: 5 (new; 0 by the same time last week)" in text
+    assert "Per day: Mon 1, Tue 2, Wed 1, Thu 1\n" in text
+
+    data = json.loads(json.dumps(digest_json(content)))
+    assert data["partial"] is True and data["period"]["partial"] is True
+    assert data["period"] == {
+        "start": "2026-11-16T00:00:00+01:00",
+        "end": "2026-11-19T16:00:00+01:00",  # the moment it was built
+        "partial": True,
+    }
+    assert data["previous"]["end"] == "2026-11-12T16:00:00+01:00"
+
+
+async def test_a_quiet_week_so_far(store):
+    content = await build_digest(store, current_week(NOW, PARIS), guild_id=GUILD, now=NOW)
+    assert digest_embed_dict(content)["description"] == QUIET_SO_FAR
+    assert QUIET_SO_FAR in digest_text(content)
+    assert digest_json(content)["quiet"] is True
+
+
+async def test_a_complete_week_is_not_partial(store):
+    content = await build_digest(store, WEEK, PARIS, guild_id=GUILD, now=NOW)
+    data = digest_json(content)
+    assert data["partial"] is False and data["period"]["partial"] is False
+    assert "so far" not in digest_embed_dict(content)["title"] + digest_text(content)
+
+
+# -- ids in the JSON -------------------------------------------------------------------------
+
+
+def _ids(data: object) -> list[tuple[str, object]]:
+    """Every (key, value) whose key names an id, anywhere in `data`."""
+    found: list[tuple[str, object]] = []
+    if isinstance(data, dict):
+        for name, value in data.items():
+            if name == "id" or name.endswith("_id"):
+                found.append((name, value))
+            found += _ids(value)
+    elif isinstance(data, list):
+        for item in data:
+            found += _ids(item)
+    return found
+
+
+async def test_json_ids_are_strings_for_discord_and_integers_for_the_store(store):
+    await crafted(store)
+    content = await build_digest(store, WEEK, PARIS, guild_id=GUILD, now=NOW)
+    data = json.loads(json.dumps(digest_json(content)))
+
+    ids = _ids(data)
+    assert {name for name, _ in ids} == {
+        "guild_id",
+        "post_id",
+        "thread_id",
+        "comment_id",
+        "message_id",
+        "author_id",
+    }
+    for name, value in ids:
+        if name in DISCORD_ID_KEYS:
+            assert value is None or (isinstance(value, str) and value.isdigit()), (name, value)
+        else:  # the store's own ids
+            assert isinstance(value, int) and not isinstance(value, bool), (name, value)
+    assert data["guild_id"] == str(GUILD)
+    (liked,) = data["most_liked"]
+    assert liked["message_id"].isdigit()
+
+    # As in the export: the same post has the same integer id and the same string thread id.
+    exported = {post["id"]: post for post in await export_posts(store)}
+    for post in data["new_posts"] + data["most_discussed"]:
+        assert post["thread_id"] == exported[post["post_id"]]["thread_id"]
