@@ -27,7 +27,7 @@ from bot.comments.catchup import catch_up_thread
 from bot.comments.policy import sync_policy
 from bot.comments.writer import CommentWriter
 from bot.digest.content import DigestContent, build_digest
-from bot.digest.period import Period, last_complete_period, previous
+from bot.digest.period import Period, current_week, last_complete_period, previous
 from bot.digest.render import digest_json, digest_text
 from bot.discord_helpers import point_discord_at
 from bot.internals import UnsupportedLibrary, check_library_versions
@@ -557,8 +557,9 @@ async def _export(settings: Settings, post_id: int | None, out: TextIO) -> None:
     "--period",
     default="last",
     show_default=True,
-    help="last (the last complete week), previous (the week before), or a date YYYY-MM-DD "
-    "within the week to show.",
+    help="last (the last complete week), previous (the week before), current (this week so "
+    "far, marked partial), or a date YYYY-MM-DD within the week to show (a date in this week "
+    "shows it so far).",
 )
 @click.option(
     "--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -578,20 +579,29 @@ def digest(period: str, output: str) -> None:
 
 
 def choose_period(text: str, *, now: datetime, tz: ZoneInfo) -> Period:
-    """The digest period an operator names: last, previous, or a day within it."""
+    """The digest period an operator names: last, previous, current, or a day within it.
+
+    A day of the current week names the week so far (partial), the only part of it there is;
+    a day after today is refused.
+    """
     period = last_complete_period(now, tz)
     if text == "last":
         return period
     if text == "previous":
         return previous(period)
+    if text == "current":
+        return current_week(now, tz)
     try:
         day = date.fromisoformat(text)
     except ValueError:
         raise ValueError(
-            f"--period {text!r}: use last, previous, or a date such as 2026-11-16"
+            f"--period {text!r}: use last, previous, current, or a date such as 2026-11-16"
         ) from None
+    today = now.astimezone(tz).date()
+    if day > today:
+        raise ValueError(f"--period {day} is after today ({today}): that week has not happened")
     if day >= period.end.date():
-        raise ValueError(f"the week of {day} is not complete yet")
+        return current_week(now, tz)
     while day < period.start.date():
         period = previous(period)
     return period

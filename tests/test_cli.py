@@ -510,6 +510,106 @@ def test_digest_command_text_and_json(tmp_path):
     assert quiet.returncode == 0 and "quiet week" in quiet.stdout.lower()
 
 
+def test_digest_command_shows_the_week_so_far_after_an_import(tmp_path):
+    import asyncio
+    import json
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.clock import utcnow
+    from bot.store import Store
+    from bot.store.comments import NewComment, add_comment, upsert_author
+    from bot.store.models import Source
+    from bot.store.posts import search_posts
+
+    database = tmp_path / "digest.db"
+    env = {"DATABASE_PATH": str(database), "TIMEZONE": "Europe/Paris"}
+    imported = threadbridge("import", str(SEED_EXPORT), "--no-threads", cwd=tmp_path, env=env)
+    assert imported.returncode == 0, imported.stderr
+    # The imported comments are from 2015: the week so far is empty until someone writes today.
+    before = threadbridge("digest", "--period", "current", cwd=tmp_path, env=env)
+    assert before.returncode == 0, before.stderr
+    assert "A quiet week so far" in before.stdout
+
+    async def comment_today() -> datetime:
+        async with Store.open(database, upgrade=False) as store:
+            (post,) = await search_posts(store, "Ai WeiWei")
+            author = await upsert_author(store, Source.DISCORD, "42", "Reader")
+            written = utcnow()
+            await add_comment(
+                store,
+                NewComment(
+                    post.id,
+                    author.id,
+                    "Reader",
+                    "Still reading",
+                    Source.DISCORD,
+                    written,
+                    discord_message_id=1_180_000_000_000_000_042,
+                ),
+            )
+            return written
+
+    written = asyncio.run(comment_today())
+    today = written.astimezone(ZoneInfo("Europe/Paris")).date()
+
+    text = threadbridge("digest", "--period", "current", cwd=tmp_path, env=env)
+    assert text.returncode == 0, text.stderr
+    first_line = text.stdout.splitlines()[0]
+    assert first_line.startswith("Digest ") and first_line.endswith(", so far (Europe/Paris)")
+    assert "(now: the week so far, not complete)" in text.stdout
+    assert "Comments: 1 (new; 0 by the same time last week)" in text.stdout
+    assert "Ai WeiWei: Still Not Sorry: 1" in text.stdout  # the most discussed
+
+    as_json = threadbridge(
+        "digest", "--period", "current", "--format", "json", cwd=tmp_path, env=env
+    )
+    assert as_json.returncode == 0, as_json.stderr
+    data = json.loads(as_json.stdout)
+    assert data["partial"] is True and data["comments"] == 1
+    start = datetime.fromisoformat(data["period"]["start"])
+    end = datetime.fromisoformat(data["period"]["end"])
+    assert start <= written <= end <= utcnow()  # the period ends when it was asked for
+    assert end - written < timedelta(minutes=1)
+    assert data["per_day"][-1] == [today.isoformat(), 1]
+    assert isinstance(data["most_discussed"][0]["post_id"], int)
+    assert data["guild_id"] == "0"  # no GUILD_ID set; a Discord id, so a string
+
+    # A day of this week names the week so far too.
+    by_date = threadbridge("digest", "--period", today.isoformat(), cwd=tmp_path, env=env)
+    assert by_date.returncode == 0, by_date.stderr
+    assert by_date.stdout.splitlines()[0] == first_line
+    assert "Comments: 1 (" in by_date.stdout
+
+
+def test_choose_period_names_complete_weeks_and_the_week_so_far():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.cli import choose_period
+
+    paris = ZoneInfo("Europe/Paris")
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)  # Wednesday 13:00 in Paris
+
+    def named(text: str) -> tuple[str, str, bool]:
+        period = choose_period(text, now=now, tz=paris)
+        return period.start.isoformat(), period.end.isoformat(), period.partial
+
+    last = ("2026-11-16T00:00:00+01:00", "2026-11-23T00:00:00+01:00", False)
+    so_far = ("2026-11-23T00:00:00+01:00", "2026-11-25T13:00:00+01:00", True)
+    assert named("last") == last
+    assert named("previous") == ("2026-11-09T00:00:00+01:00", "2026-11-16T00:00:00+01:00", False)
+    assert named("current") == so_far
+    assert named("2026-11-22") == last  # Sunday: the last day of last week
+    assert named("2026-11-23") == so_far  # Monday: this week, so far
+    assert named("2026-11-25") == so_far  # today
+    assert named("2026-11-01")[0] == "2026-10-26T00:00:00+01:00"
+    with pytest.raises(ValueError, match="after today"):
+        choose_period("2026-11-26", now=now, tz=paris)
+    with pytest.raises(ValueError, match="use last, previous, current"):
+        choose_period("soon", now=now, tz=paris)
+
+
 @pytest.mark.parametrize("period", ["tomorrow", "2999-01-01"])
 def test_digest_command_refuses_a_bad_period(tmp_path, period):
     result = threadbridge(
