@@ -18,7 +18,7 @@ from bot.digest.delivery import (
     publish_missed_digest,
     schedule_trigger,
 )
-from bot.digest.period import last_complete_period, previous
+from bot.digest.period import current_week, last_complete_period, previous
 from bot.log import get_logger
 from bot.permissions import is_admin
 from bot.store.digest import get_digest
@@ -144,19 +144,25 @@ class DigestCog(
         return True
 
     @app_commands.command(name="preview", description="Show a digest now, only to you")
-    @app_commands.describe(weeks_ago="0: the last complete week, 1: the week before, ...")
+    @app_commands.describe(
+        weeks_ago="0: this week so far, 1: last week (the default), 2: the week before, ..."
+    )
     async def preview(
         self,
         interaction: discord.Interaction[Threadbridge],
-        weeks_ago: app_commands.Range[int, 0, 52] = 0,
+        weeks_ago: app_commands.Range[int, 0, 52] = 1,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        period = last_complete_period(self.bot.clock(), self.bot.settings.tzinfo)
-        for _ in range(weeks_ago):
-            period = previous(period)
+        now, tz = self.bot.clock(), self.bot.settings.tzinfo
+        if weeks_ago == 0:
+            period = current_week(now, tz)
+        else:
+            period = last_complete_period(now, tz)
+            for _ in range(weeks_ago - 1):
+                period = previous(period)
         assert self.bot.settings.guild_id is not None
         content = await build_digest(
-            self.bot.store, period, guild_id=self.bot.settings.guild_id, now=self.bot.clock()
+            self.bot.store, period, guild_id=self.bot.settings.guild_id, now=now
         )
         embed, chart = digest_message(content)
         await interaction.followup.send(embed=embed, file=chart, ephemeral=True)

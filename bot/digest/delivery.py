@@ -58,8 +58,11 @@ async def publish_digest(
 ) -> DigestRow | None:
     """Post `period`'s digest unless it is posted or being posted.
 
-    Returns the record when this call posted it (or found its message and recorded it).
+    Returns the record when this call posted it (or found its message and recorded it). Only
+    complete periods are posted: the week so far is for previews.
     """
+    if period.partial:
+        raise ValueError("only a complete period's digest is posted, not the week so far")
     claim = await claim_digest(store, guild_id, period, now=now)
     if claim is None:
         return None

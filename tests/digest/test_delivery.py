@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import to_db
-from bot.digest.delivery import last_due_time, schedule_trigger
-from bot.digest.period import last_complete_period
+from bot.digest.delivery import last_due_time, publish_digest, schedule_trigger
+from bot.digest.period import current_week, last_complete_period
 from bot.digest.render import CHART_FILENAME, QUIET_WEEK
 from bot.store.digest import get_digest
 from bot.store.meta import set_meta
@@ -144,3 +144,72 @@ async def test_preview_for_admins_only(start_bot, paris_settings, emulator, comm
     assert "Week's post" in str(followup.data["embeds"][0])
     assert "Only admins" in refused.responses[0].data["content"]
     assert digests_in(emulator, community) == []
+
+
+async def test_preview_of_the_week_so_far(start_bot, paris_settings, emulator, community):
+    wednesday = MONDAY_NINE + timedelta(days=2, hours=5)  # Wednesday 14:00 in Paris
+    async with start_bot(paris_settings, extensions=DIGEST_ONLY, clock=lambda: wednesday) as bot:
+        await bot.get_cog("digest").missed_check
+        await fill_last_week(bot.store)
+        # Written this morning: only the week so far holds it.
+        await save_source_post(
+            bot.store,
+            hostile_post(
+                external_id="today-1",
+                title="Today's post",
+                published_at=wednesday - timedelta(hours=6),
+                comments=(
+                    SourceComment(
+                        external_id="t1",
+                        author_name="Early reader",
+                        content_html="<p>First!</p>",
+                        created_at=wednesday - timedelta(hours=2),
+                    ),
+                ),
+            ),
+        )
+        so_far = emulator.run_slash_command(
+            community.text_channel_id,
+            community.owner_id,
+            "digest",
+            {"weeks_ago": 0},
+            subcommand="preview",
+        )
+        last_week = emulator.run_slash_command(
+            community.text_channel_id,
+            community.owner_id,
+            "digest",
+            {"weeks_ago": 1},
+            subcommand="preview",
+        )
+        await emulator.wait_for_response(so_far, count=2)
+        await emulator.wait_for_response(last_week, count=2)
+        claimed = await get_digest(bot.store, community.guild_id, current_week(wednesday, PARIS))
+
+    followup = so_far.responses[-1]
+    assert followup.ephemeral
+    embed = followup.data["embeds"][0]
+    assert embed["title"] == "Digest: 23 Nov \u2013 25 Nov 2026, so far"
+    assert embed["footer"]["text"] == (
+        "Times in Europe/Paris · week so far, up to Wed 25 Nov 14:00"
+    )
+    assert "Today's post" in str(embed) and "Week's post" not in str(embed)
+    assert "on the same time last week" in embed["description"]
+    earlier = last_week.responses[-1].data["embeds"][0]
+    assert earlier["title"] == "Digest: 16 Nov \u2013 22 Nov 2026"
+    assert "Week's post" in str(earlier)
+    # A preview is only shown: nothing posted in the digest channel, nothing recorded.
+    assert digests_in(emulator, community) == []
+    assert claimed is None
+
+
+async def test_the_week_so_far_is_never_posted(store):
+    with pytest.raises(ValueError, match="complete"):
+        await publish_digest(
+            None,  # refused before Discord is reached
+            store,
+            guild_id=1,
+            channel_id=2,
+            period=current_week(MONDAY_NINE, PARIS),
+            now=MONDAY_NINE,
+        )
