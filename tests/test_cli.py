@@ -574,6 +574,7 @@ def test_digest_command_shows_the_week_so_far_after_an_import(tmp_path):
     assert data["per_day"][-1] == [today.isoformat(), 1]
     assert isinstance(data["most_discussed"][0]["post_id"], int)
     assert data["guild_id"] == "0"  # no GUILD_ID set; a Discord id, so a string
+    assert data["most_active"] == [{"author_id": "42", "name": "Reader", "comments": 1}]
 
     # A day of this week names the week so far too.
     by_date = threadbridge("digest", "--period", today.isoformat(), cwd=tmp_path, env=env)

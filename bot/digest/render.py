@@ -42,9 +42,9 @@ QUIET_WEEK = "A quiet week: no new posts and no comments."
 QUIET_SO_FAR = "A quiet week so far: no new posts and no comments."
 SO_FAR = "so far"
 # Ids in the JSON: Discord's are strings, as in `threadbridge export` (JavaScript cannot hold
-# them as numbers); the store's own (posts, comments, authors) stay integers, as the export's
-# post and comment `id`s do.
-DISCORD_ID_KEYS = frozenset({"guild_id", "thread_id", "message_id", "channel_id"})
+# them as numbers); the store's own (posts, comments) stay integers, as the export's post and
+# comment `id`s do. A commenter's `author_id` is their Discord id, as in the export.
+DISCORD_ID_KEYS = frozenset({"guild_id", "thread_id", "message_id", "channel_id", "author_id"})
 
 
 # -- small formatting ------------------------------------------------------------------------
@@ -404,6 +404,12 @@ def _jsonable(value: Any, key: str | None = None) -> Any:
     return value
 
 
+def _commenter_json(person: Commenter) -> dict[str, Any]:
+    """A commenter named as the export names a comment's author: `author_id` is the Discord
+    user's id (None for a web commenter), not the store's row."""
+    return {"author_id": person.user_id, "name": person.name, "comments": person.comments}
+
+
 def digest_json(content: DigestContent) -> dict[str, Any]:
     """The digest as JSON-ready data (dates and times as ISO-8601, ages in seconds, Discord ids
     as strings). `partial` is true for the week so far, whose period ends at the moment it was
@@ -417,7 +423,9 @@ def digest_json(content: DigestContent) -> dict[str, Any]:
             value = dataclasses.asdict(value)
         elif isinstance(value, tuple):
             value = [
-                dataclasses.asdict(item)
+                _commenter_json(item)
+                if isinstance(item, Commenter)
+                else dataclasses.asdict(item)
                 if dataclasses.is_dataclass(item) and not isinstance(item, type)
                 else item
                 for item in value

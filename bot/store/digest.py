@@ -68,6 +68,8 @@ class Commenter:
     author_id: int
     name: str
     comments: int
+    # The Discord user's id as the authors table keeps it (text); None for a web commenter.
+    user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +185,8 @@ MOST_ACTIVE_SQL = f"""
         WHERE created_at >= ? AND created_at < ? AND {_COUNTED}
         GROUP BY author_id
     )
-    SELECT authors.id, authors.name, counted.n
+    SELECT authors.id, authors.name, counted.n,
+           CASE WHEN authors.source = 'discord' THEN authors.external_id END AS user_id
     FROM counted JOIN authors ON authors.id = counted.author_id
     WHERE authors.is_bot = 0 AND authors.opted_out_at IS NULL
     ORDER BY counted.n DESC, authors.id
@@ -198,7 +201,8 @@ NEW_COMMENTERS_SQL = f"""
         WHERE created_at >= ? AND created_at < ? AND {_COUNTED}
         GROUP BY author_id
     )
-    SELECT authors.id, authors.name, counted.n, count(*) OVER () AS total
+    SELECT authors.id, authors.name, counted.n, count(*) OVER () AS total,
+           CASE WHEN authors.source = 'discord' THEN authors.external_id END AS user_id
     FROM counted JOIN authors ON authors.id = counted.author_id
     WHERE authors.is_bot = 0 AND authors.opted_out_at IS NULL
       AND NOT EXISTS (
@@ -330,12 +334,18 @@ async def most_liked(
     ]
 
 
+def _commenter(row: sqlite3.Row) -> Commenter:
+    return Commenter(
+        author_id=row["id"], name=row["name"], comments=row["n"], user_id=row["user_id"]
+    )
+
+
 async def most_active(
     store: Store, start: datetime, end: datetime, *, limit: int = 5
 ) -> list[Commenter]:
     """The people who wrote the most comments in [start, end)."""
     rows = await store.fetch_all(MOST_ACTIVE_SQL, (to_db(start), to_db(end), limit))
-    return [Commenter(author_id=row["id"], name=row["name"], comments=row["n"]) for row in rows]
+    return [_commenter(row) for row in rows]
 
 
 async def new_commenters(
@@ -345,7 +355,7 @@ async def new_commenters(
     low, high = to_db(start), to_db(end)
     rows = await store.fetch_all(NEW_COMMENTERS_SQL, (low, high, low, limit))
     total = int(rows[0]["total"]) if rows else 0
-    top = tuple(Commenter(author_id=row["id"], name=row["name"], comments=row["n"]) for row in rows)
+    top = tuple(_commenter(row) for row in rows)
     return NewCommenters(total=total, top=top)
 
 

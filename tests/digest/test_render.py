@@ -281,14 +281,23 @@ async def test_json_ids_are_strings_for_discord_and_integers_for_the_store(store
     }
     for name, value in ids:
         if name in DISCORD_ID_KEYS:
-            assert value is None or (isinstance(value, str) and value.isdigit()), (name, value)
+            assert value is None or isinstance(value, str), (name, value)
         else:  # the store's own ids
             assert isinstance(value, int) and not isinstance(value, bool), (name, value)
     assert data["guild_id"] == str(GUILD)
     (liked,) = data["most_liked"]
     assert liked["message_id"].isdigit()
 
-    # As in the export: the same post has the same integer id and the same string thread id.
+    # As in the export: the same post has the same integer id and the same string thread id,
+    # and a commenter's author_id is the one on their comments there.
     exported = {post["id"]: post for post in await export_posts(store)}
     for post in data["new_posts"] + data["most_discussed"]:
         assert post["thread_id"] == exported[post["post_id"]]["thread_id"]
+    authors = {
+        (comment["author"], comment["author_id"])
+        for post in exported.values()
+        for comment in post["comments"]
+    }
+    people = data["most_active"] + data["new_commenters"]
+    assert people and all((p["name"], p["author_id"]) in authors for p in people)
+    assert set(people[0]) == {"author_id", "name", "comments"}

@@ -221,6 +221,9 @@ async def test_most_active_and_new_commenters(store, seed):
     new = await queries.new_commenters(store, START, END, limit=1)
     assert new.total == 2
     assert [(p.author_id, p.comments) for p in new.top] == [(newbie, 3)]
+    # Their Discord id, as the authors table keeps it (a web commenter has none).
+    key = await store.fetch_value("SELECT external_id FROM authors WHERE id = ?", (newbie,))
+    assert [p.user_id for p in new.top] == [key]
     assert (await queries.new_commenters(store, END, END + timedelta(days=7))).total == 0
 
 
