@@ -235,8 +235,14 @@ def check_config(online: bool) -> None:
     click.echo("configuration OK")
 
 
+def _rest_client() -> discord.Client:
+    """A client for REST calls only (it never opens the gateway, so intents change nothing;
+    the guilds one spares the operator discord.py's warning about it being off)."""
+    return discord.Client(intents=discord.Intents(guilds=True))
+
+
 async def _check_online(settings: Settings) -> list[Problem]:
-    client = discord.Client(intents=discord.Intents.none())
+    client = _rest_client()
     point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
     async with client:
         await client.login(settings.token)
@@ -449,7 +455,7 @@ def sync(post_id: int | None, full: bool) -> None:
 async def _sync_threads(
     settings: Settings, post_id: int | None, full: bool
 ) -> tuple[int, int, int, int, int]:
-    client = discord.Client(intents=discord.Intents.none())
+    client = _rest_client()
     point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
     async with Store.open(settings.database_path) as store, client:
         refs = await _threads_to_sync(store, settings, post_id, full)

@@ -111,6 +111,7 @@ async def test_refused_token_in_the_environment_exits_2(emulator, community, tmp
     )
     assert "Reset Token" in line
     assert TOKEN not in stderr
+    assert "Guilds intent" not in stderr  # discord.py's warning, meaningless without a gateway
 
 
 async def test_refused_token_in_dotenv_names_the_file(emulator, community, tmp_path):
