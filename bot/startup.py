@@ -221,8 +221,8 @@ async def wait_for_discord(settings: Settings, stopping: asyncio.Event) -> bool:
             stop.cancel()
             if not probe.done():
                 probe.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await probe
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await probe  # also marks a failure as seen when stopping won the race
         if stopping.is_set():
             return False
         try:
