@@ -40,6 +40,7 @@ from bot.permissions import BOT_PERMISSIONS, BOT_SCOPES
 from bot.preflight import Problem, check_online
 from bot.run_lock import RunLockError, take_run_lock
 from bot.settings import Settings, SettingsError, listen_url, load_settings, parse_listen
+from bot.startup import DiscordStartError, explaining_failures, wait_for_discord
 from bot.status import collect_status
 from bot.store import Store, StoreError, read_schema_status, upgrade_database
 from bot.store.cursors import MirrorRef, threads_to_catch_up
@@ -89,14 +90,14 @@ def _run_async(coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coroutine)
     except StoreError as error:
         _fail(str(error))
-    except discord.LoginFailure:
-        _fail("Discord refused DISCORD_TOKEN: check the token in your .env", EXIT_CONFIG)
-    except discord.PrivilegedIntentsRequired:
-        _fail(
-            "Discord refused the Message Content intent: enable it under Bot > Privileged "
-            "Gateway Intents in the developer portal",
-            EXIT_CONFIG,
-        )
+    except DiscordStartError as error:
+        _fail(str(error), error.status)
+
+
+async def _talking_to_discord(settings: Settings, coroutine: Coroutine[Any, Any, T]) -> T:
+    """`coroutine`, with its failures to reach Discord or to be let in told in one line."""
+    with explaining_failures(settings):
+        return await coroutine
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -126,15 +127,19 @@ def run() -> None:
 
 
 async def _run_bot(settings: Settings) -> None:
+    """Discord out of reach at start is waited out (see bot.startup); once connected,
+    discord.py reconnects by itself. A refusal (token, intents) ends the run."""
     log = get_logger("threadbridge")
     async with (
         Store.open(settings.database_path) as store,
         Threadbridge(settings=settings, store=store) as bot,
         _site_of(bot, settings),
     ):
-        _stop_on_signals(bot)
+        stopping = _stop_on_signals(bot)
         log.info("starting", database=str(settings.database_path), guild=settings.guild_id)
-        await bot.start(settings.token)
+        with explaining_failures(settings):
+            if await wait_for_discord(settings, stopping):
+                await bot.start(settings.token)
     log.info("stopped")
 
 
@@ -185,17 +190,21 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     log.info("stopped")
 
 
-def _stop_on_signals(bot: Threadbridge) -> None:
+def _stop_on_signals(bot: Threadbridge) -> asyncio.Event:
+    """Close the bot on SIGINT or SIGTERM; the event returned is set then."""
     loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
     # Not a bot.background task: close() cancels those, and would cancel itself.
     closing: list[asyncio.Task[None]] = []
 
     def stop() -> None:
+        stopping.set()
         if not closing:
             closing.append(loop.create_task(bot.close(), name="shutdown"))
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop)
+    return stopping
 
 
 @cli.command("check-config")
@@ -217,7 +226,7 @@ def check_config(online: bool) -> None:
         + (f" ({len(status.pending)} migration(s) to apply)" if status.pending else "")
     )
     if online:
-        problems = _run_async(_check_online(settings))
+        problems = _run_async(_talking_to_discord(settings, _check_online(settings)))
         for problem in problems:
             click.echo(f"problem: {problem}", err=True)
         if problems:
@@ -226,8 +235,14 @@ def check_config(online: bool) -> None:
     click.echo("configuration OK")
 
 
+def _rest_client() -> discord.Client:
+    """A client for REST calls only (it never opens the gateway, so intents change nothing;
+    the guilds one spares the operator discord.py's warning about it being off)."""
+    return discord.Client(intents=discord.Intents(guilds=True))
+
+
 async def _check_online(settings: Settings) -> list[Problem]:
-    client = discord.Client(intents=discord.Intents.none())
+    client = _rest_client()
     point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
     async with client:
         await client.login(settings.token)
@@ -267,7 +282,7 @@ def db_status() -> None:
 def register_commands() -> None:
     """Register the slash commands with Discord for GUILD_ID (run does it when they change)."""
     settings = _settings(discord_needed=True)
-    count = _run_async(_register_commands(settings))
+    count = _run_async(_talking_to_discord(settings, _register_commands(settings)))
     click.echo(f"registered {count} command(s) for guild {settings.guild_id}")
 
 
@@ -428,7 +443,9 @@ def sync(post_id: int | None, full: bool) -> None:
     CATCHUP_DAYS (as the bot does at start); with --full, every mirrored thread completely.
     """
     settings = _settings(discord_needed=True)
-    read, created, edited, deleted, threads = _run_async(_sync_threads(settings, post_id, full))
+    read, created, edited, deleted, threads = _run_async(
+        _talking_to_discord(settings, _sync_threads(settings, post_id, full))
+    )
     click.echo(
         f"{threads} thread(s) synced: {read} message(s) read, {created} new comment(s), "
         f"{edited} edit(s), {deleted} deletion(s)"
@@ -438,7 +455,7 @@ def sync(post_id: int | None, full: bool) -> None:
 async def _sync_threads(
     settings: Settings, post_id: int | None, full: bool
 ) -> tuple[int, int, int, int, int]:
-    client = discord.Client(intents=discord.Intents.none())
+    client = _rest_client()
     point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
     async with Store.open(settings.database_path) as store, client:
         refs = await _threads_to_sync(store, settings, post_id, full)

@@ -631,3 +631,11 @@ class Emulator:
     def revoke_token(self, token: str) -> None:
         """Invalidate a bot token (REST answers 401, IDENTIFY gets close 4004)."""
         self.state.tokens.pop(token, None)
+
+    async def reset_token(self, token: str) -> int:
+        """What Discord does when a bot's token is reset in the developer portal: the token
+        is revoked and every gateway session using it is closed with 4004. Returns how many."""
+        application = self.state.tokens.pop(token, None)
+        if application is None:
+            return 0
+        return await self.gateway.close_sessions_of(application, 4004)

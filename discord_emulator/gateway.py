@@ -415,6 +415,19 @@ class Gateway:
             await conn.close(code)
         return len(conns)
 
+    async def close_sessions_of(self, application: Application, code: int) -> int:
+        """Close, not resumably, every live connection whose session belongs to `application`."""
+        conns = [
+            conn
+            for conn in self._live()
+            if conn.session is not None and conn.session.application is application
+        ]
+        for conn in conns:
+            assert conn.session is not None
+            self.sessions.pop(conn.session.id, None)
+            await conn.flush_and_close(code)
+        return len(conns)
+
     def silence(self, seconds: float) -> int:
         conns = self._live()
         for conn in conns:

@@ -130,6 +130,24 @@ async def test_bad_token_at_identify_closes_4004(emulator, community):
     assert info.value.code == 4004
 
 
+async def test_reset_token_closes_live_sessions_with_4004(emulator, community):
+    client = Recorder()
+    running = asyncio.create_task(client.start(community.token))
+    try:
+        session = await emulator.wait_for_session()
+        assert await emulator.reset_token(community.token) == 1
+        with pytest.raises(discord.ConnectionClosed) as info:
+            await asyncio.wait_for(running, 10)
+    finally:
+        await client.close()
+    assert info.value.code == 4004
+    assert session.id not in emulator.gateway.sessions
+    assert await emulator.reset_token(community.token) == 0
+    with pytest.raises(discord.LoginFailure):
+        async with run_client(emulator, Recorder()):
+            pass
+
+
 @pytest.mark.emulator_config(honour_zlib_stream=True)
 async def test_zlib_stream_compression(emulator, community, connect_client):
     async with connect_client(Recorder()) as client:
