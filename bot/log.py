@@ -41,22 +41,54 @@ class Redactor:
         return line
 
 
-_VOICE_NOTICE = "voice will NOT be supported"
+# Library warnings that say nothing true about this bot, by logger and exact message:
+# - voice: the bot never joins a voice channel;
+# - the guilds intent: the bot asks for it (bot.client.bot_intents); the warning comes from the
+#   REST-only clients of `check-config --online` and `sync`, which never open a gateway.
+_MEANINGLESS = frozenset(
+    {
+        ("discord.client", "PyNaCl is not installed, voice will NOT be supported"),
+        ("discord.client", "davey is not installed, voice will NOT be supported"),
+        (
+            "discord.state",
+            "Guilds intent seems to be disabled. This may cause state related issues.",
+        ),
+    }
+)
+
+# APScheduler's INFO lines about routine work, by exact message template: shown at DEBUG only.
+# Its warnings (a missed run) and errors (a job that raised) are left as they are.
+_ROUTINE = frozenset(
+    {
+        ("apscheduler.executors.default", 'Running job "%s" (scheduled at %s)'),
+        ("apscheduler.executors.default", 'Job "%s" executed successfully'),
+        ("apscheduler.scheduler", 'Added job "%s" to job store "%s"'),
+        ("apscheduler.scheduler", "Removed job %s"),
+        (
+            "apscheduler.scheduler",
+            "Adding job tentatively -- it will be properly scheduled when the scheduler starts",
+        ),
+    }
+)
 
 
-class _VoiceLibraryNotice(logging.Filter):
-    """Drops discord.py's "PyNaCl (or davey) is not installed, voice will NOT be supported".
-
-    The bot never uses voice, so that warning, logged when the first client is created, would
-    only alarm the operator.
-    """
+class LibraryNoise(logging.Filter):
+    """Drops the meaningless library warnings above and turns the scheduler's routine INFO lines
+    into DEBUG ones. Matches exact messages, so every other line of those loggers still shows."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return _VOICE_NOTICE not in record.getMessage()
+        key = (record.name, record.msg)
+        if key in _MEANINGLESS:
+            return False
+        if key in _ROUTINE and record.levelno == logging.INFO:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger().isEnabledFor(logging.DEBUG)
+        return True
 
 
 # One instance, so that configuring logging again does not add the filter twice.
-_VOICE_LIBRARY_NOTICE = _VoiceLibraryNotice()
+_LIBRARY_NOISE = LibraryNoise()
+_NOISY_LOGGERS = sorted({name for name, _ in _MEANINGLESS | _ROUTINE})
 
 
 def _shared_processors() -> list[Processor]:
@@ -115,7 +147,8 @@ def configure_logging(
     logging.getLogger("apscheduler").setLevel(max(logging.INFO, root.level))
     # aiosqlite logs every database operation at DEBUG: noise, even when debugging the bot.
     logging.getLogger("aiosqlite").setLevel(max(logging.WARNING, root.level))
-    logging.getLogger("discord.client").addFilter(_VOICE_LIBRARY_NOTICE)
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).addFilter(_LIBRARY_NOISE)
 
     structlog.configure(
         processors=[

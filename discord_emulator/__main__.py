@@ -23,10 +23,17 @@ def _load_validator() -> Any:
 
 
 async def serve(
-    host: str, port: int, token: str | None, zlib_stream: bool, spec: bool = False
+    host: str,
+    port: int,
+    token: str | None,
+    zlib_stream: bool,
+    spec: bool = False,
+    heartbeat_interval_ms: int | None = None,
 ) -> None:
     # A long-running server keeps only the recent journal.
     config = EmulatorConfig(honour_zlib_stream=zlib_stream, journal_limit=50_000)
+    if heartbeat_interval_ms is not None:
+        config.heartbeat_interval_ms = heartbeat_interval_ms
     emu = Emulator(config, validator=_load_validator() if spec else None)
     await emu.start(host=host, port=port)
     await serve_until_signalled(emu, emu.seed_community(token))
@@ -44,8 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--spec", action="store_true",
                            help="check traffic against Discord's OpenAPI spec "
                                 "(problems in GET /_emulator/journal)")
+    serve_cmd.add_argument(
+        "--heartbeat-interval-ms",
+        type=int,
+        default=None,
+        help="heartbeat interval sent in HELLO (default: Discord's 41250)",
+    )
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.host, args.port, args.token, args.zlib_stream, args.spec))
+    heartbeat = args.heartbeat_interval_ms
+    asyncio.run(serve(args.host, args.port, args.token, args.zlib_stream, args.spec, heartbeat))
     return 0
 
 

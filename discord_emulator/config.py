@@ -17,6 +17,11 @@ class EmulatorConfig:
     message_limit: int = 5
     message_window: float = 5.0
     heartbeat_interval_ms: int = 41250
+    # Discord's ACK comes back after a network round trip. Answering over loopback within
+    # microseconds races discord.py 2.7's keep-alive thread, which notes its send time only
+    # after the send completes: the ACK is then measured from the previous heartbeat, so the
+    # client reports a whole interval of latency and warns "Can't keep up". 0 answers at once.
+    heartbeat_ack_delay: float = 0.03
     honour_zlib_stream: bool = False
     replay_buffer: int = 200_000
     resume_window: float = 300.0

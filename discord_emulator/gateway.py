@@ -266,7 +266,7 @@ class Gateway:
             if conn.withheld_acks > 0:
                 conn.withheld_acks -= 1
                 return
-            conn.send_op(HEARTBEAT_ACK, None)
+            self._acknowledge(conn)
         elif op == IDENTIFY:
             await self._identify(conn, data or {})
         elif op == RESUME:
@@ -274,6 +274,14 @@ class Gateway:
         elif op == REQUEST_MEMBERS:
             self._members_chunk(conn, data or {})
         self.on_change()
+
+    def _acknowledge(self, conn: Connection) -> None:
+        """HEARTBEAT_ACK after a realistic round trip (see EmulatorConfig.heartbeat_ack_delay)."""
+        delay = self.config.heartbeat_ack_delay
+        if delay <= 0:
+            conn.send_op(HEARTBEAT_ACK, None)
+        else:
+            asyncio.get_running_loop().call_later(delay, conn.send_op, HEARTBEAT_ACK, None)
 
     def _application_for(self, token: Any) -> Application | None:
         if not isinstance(token, str):

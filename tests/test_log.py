@@ -1,12 +1,17 @@
+import asyncio
 import io
 import json
 import logging
+from datetime import UTC, datetime
 
 import aiosqlite
 import discord
 import pytest
 import structlog
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.client import bot_intents
 from bot.log import REDACTED, Redactor, configure_logging, event_context, get_logger
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.secret_token_part_0123456789abcdef"
@@ -108,6 +113,86 @@ def test_creating_a_client_does_not_warn_about_voice(restore_logging, monkeypatc
     assert "voice will NOT be supported" not in stream.getvalue()
     logging.getLogger("discord.client").warning("an ordinary warning")
     assert "an ordinary warning" in [entry["event"] for entry in json_lines(stream)]
+
+
+def test_a_rest_only_client_does_not_warn_about_the_guilds_intent(restore_logging):
+    # check-config --online and sync log in without a gateway: no intent matters to them.
+    stream = io.StringIO()
+    configure_logging(log_format="json", stream=stream)
+    discord.Client(intents=discord.Intents.none())
+    logging.getLogger("discord.state").warning("another state warning")
+    assert [entry["event"] for entry in json_lines(stream)] == ["another state warning"]
+
+
+def test_the_bot_asks_for_the_guilds_intent_it_is_not_warned_about():
+    assert bot_intents().guilds
+
+
+async def _run_scheduler_jobs(*jobs):
+    """Run `jobs` once each on a real AsyncIOScheduler, the bot's kind; wait for them."""
+    done = asyncio.Event()
+    finished = []
+
+    def listener(event):
+        finished.append(event.job_id)
+        if len(finished) == len(jobs):
+            done.set()
+
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    for job in jobs:
+        scheduler.add_job(job, "date", run_date=datetime.now(UTC), id=job.__name__)
+    scheduler.start()
+    try:
+        await asyncio.wait_for(done.wait(), 10)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+async def quiet_job():
+    pass
+
+
+async def failing_job():
+    raise RuntimeError("the job broke")
+
+
+async def test_scheduler_routine_is_not_shown_at_info_but_job_errors_are(restore_logging):
+    stream = io.StringIO()
+    configure_logging(log_format="json", stream=stream)
+    await _run_scheduler_jobs(quiet_job, failing_job)
+    lines = [(entry["level"], entry["event"]) for entry in json_lines(stream)]
+    assert not [event for _, event in lines if "Running job" in event]
+    assert not [event for _, event in lines if "executed successfully" in event]
+    assert not [event for _, event in lines if "Added job" in event]
+    failures = [(level, event) for level, event in lines if "raised an exception" in event]
+    assert [(level, event.split(" (")[0]) for level, event in failures] == [
+        ("error", 'Job "failing_job')
+    ]
+
+
+async def test_scheduler_routine_is_shown_at_debug(restore_logging):
+    stream = io.StringIO()
+    configure_logging(level="DEBUG", log_format="json", stream=stream)
+    await _run_scheduler_jobs(quiet_job)
+    lines = [(entry["level"], entry["event"]) for entry in json_lines(stream)]
+    routine = [
+        level
+        for level, event in lines
+        if event.startswith(("Running job", "Added job")) or "executed successfully" in event
+    ]
+    assert routine == ["debug", "debug", "debug"]
+
+
+def test_missed_runs_are_still_warnings(restore_logging):
+    stream = io.StringIO()
+    configure_logging(log_format="json", stream=stream)
+    logging.getLogger("apscheduler.executors.default").warning(
+        'Run time of job "%s" was missed by %s', "digest", "0:10:00"
+    )
+    (line,) = json_lines(stream)
+    assert line["level"] == "warning"
+    assert line["event"] == 'Run time of job "digest" was missed by 0:10:00'
 
 
 @pytest.mark.parametrize("log_format", ["json", "console"])

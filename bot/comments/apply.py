@@ -30,6 +30,7 @@ from bot.store import Store
 from bot.store.authors import upsert_discord_author_in
 from bot.store.closing import close_comments_in
 from bot.store.cursors import posts_of_threads_in, save_progress_in
+from bot.store.models import Case
 from bot.store.replies import (
     EarlyEdit,
     change_reaction_in,
@@ -58,7 +59,7 @@ class BatchResult:
     locks: int = 0
     unmirrored: int = 0  # events for threads that are not a post's mirror
     unknown: int = 0  # edits, deletes and reactions of messages that are not (live) comments
-    cases: tuple[int, ...] = ()  # ids of the cases the rules opened, for the enforcer
+    cases: tuple[Case, ...] = ()  # the cases the rules opened, for the audit and the enforcer
 
 
 async def apply_batch(store: Store, events: Sequence[SyncEvent], policy: SyncPolicy) -> BatchResult:

@@ -15,7 +15,7 @@ from bot.moderation.text import normalise
 from bot.store.authors import discord_author_id_in
 from bot.store.bans import AuthorRecord, author_record_in
 from bot.store.cases import case_for_message_exists_in, open_case_in, set_judged_status_in
-from bot.store.models import CaseAction, CommentStatus
+from bot.store.models import Case, CaseAction, CommentStatus
 from bot.store.replies import recent_comments_in
 
 # How many of an author's recent comments the flood and duplicate rules look at: enough for any
@@ -57,7 +57,7 @@ class Judge:
     transactions, so they cannot change within this one."""
 
     rules: RulesInForce
-    cases: list[int] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
     _records: dict[int, AuthorRecord] = field(default_factory=dict)
 
     def comment(
@@ -83,7 +83,7 @@ class Judge:
         )
         status = CommentStatus.HELD if held else CommentStatus.REMOVED
         set_judged_status_in(db, comment_id, status, case, now)
-        self.cases.append(case.id)
+        self.cases.append(case)
 
     def unstored(self, db: sqlite3.Connection, post_id: int, message: IncomingMessage) -> None:
         """A member who opted out is not stored, but is held to the rules all the same (or
@@ -107,7 +107,7 @@ class Judge:
             channel_id=message.thread_id,
             message_id=message.message_id,
         )
-        self.cases.append(case.id)
+        self.cases.append(case)
 
     def _verdict(
         self, db: sqlite3.Connection, written: Written, comment_id: int | None

@@ -22,6 +22,7 @@ from bot.clock import utcnow
 from bot.comments.apply import BatchResult, apply_batch
 from bot.comments.events import Created, SyncEvent, SyncPolicy
 from bot.log import get_logger
+from bot.moderation.cases import audit
 from bot.store import Store, database_unavailable
 
 log = get_logger("threadbridge.comments.writer")
@@ -185,8 +186,10 @@ class CommentWriter:
             self._in_flight = len(batch)
             try:
                 result = await self._commit([event for event, _, _ in batch])
+                for case in result.cases:
+                    audit(case)
                 if result.cases and self._on_cases is not None:
-                    self._on_cases(result.cases)
+                    self._on_cases(tuple(case.id for case in result.cases))
                 for _, waiter, _ in batch:
                     if waiter is not None and not waiter.done():
                         waiter.set_result(result)

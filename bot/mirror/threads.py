@@ -150,7 +150,13 @@ class PostThreads:
                 thread_id=thread.id,
                 starter_message_id=starter_id,
             )
-            log.info("post mirrored", thread=thread.id, reconciled=interrupted)
+            log.info(
+                "post mirrored",
+                guild=thread.guild.id,
+                post=post.id,
+                thread=thread.id,
+                reconciled=interrupted,
+            )
             result.mirrored.append(post.id)
         except MirrorError as error:
             await self._fail(post, mirror, str(error), result)

@@ -126,6 +126,14 @@ class WebComments:
             for part in parts[len(found) :]:
                 ids.append(await self._send_part(webhook, thread, username, part, ids))
             await record_posted(self.store, comment, thread.id, ids)
+            log.info(
+                "web comment mirrored",
+                guild=thread.guild.id,
+                post=post.id,
+                comment=comment.id,
+                thread=thread.id,
+                messages=ids,
+            )
             result.comments_posted += 1
 
     async def _send_part(

@@ -14,11 +14,35 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.errors import UserFacingError
+from bot.log import get_logger
 from bot.store.bans import ban_commenter, lift_expired_bans, unban_commenter
 from bot.store.cases import StatusConflict, decide_comment, open_case, remove_comments_of
 from bot.store.closing import posts_to_close, set_comments_closed
 from bot.store.database import Store
 from bot.store.models import Case, CaseAction
+
+log = get_logger("threadbridge.moderation")
+
+
+def audit(case: Case, **extra: int) -> None:
+    """The audit line of a case, written once, when it is committed: "case opened" with its
+    ids (never a member's text, nor the reason, which may quote one). `moderator` is the
+    moderator's id, "rules" for the rules' holds and removals, "schedule" for scheduled work."""
+    moderator: int | str = case.moderator_id or ("rules" if case.rule else "schedule")
+    fields = {
+        "case": case.number,
+        "action": case.action.value,
+        "guild": case.guild_id,
+        "post": case.post_id,
+        "comment": case.comment_id,
+        "user": case.target_user_id,
+        "moderator": moderator,
+        "rule": case.rule,
+        "channel": case.channel_id,
+        "message": case.message_id,
+        "until": case.expires_at.isoformat() if case.expires_at else None,
+    }
+    log.info("case opened", **{k: v for k, v in fields.items() if v is not None}, **extra)
 
 
 class CaseQueue(Protocol):
@@ -46,7 +70,8 @@ class Cases:
     clock: Callable[[], datetime]
     enforcer: CaseQueue
 
-    def _submitted(self, case: Case) -> Case:
+    def _submitted(self, case: Case, **extra: int) -> Case:
+        audit(case, **extra)
         self.enforcer.submit([case.id])
         return case
 
@@ -110,11 +135,13 @@ class Cases:
             self.store, guild_id=self.guild_id, user_id=user_id, post_id=post_id,
             moderator_id=moderator_id, reason=reason, now=self.clock(),
         )
-        return self._submitted(case), removed
+        return self._submitted(case, removed=removed), removed
 
     async def lift_expired_bans(self) -> list[Case]:
         """Scheduled: end the comment bans whose time is up, each with an unban case."""
         opened = await lift_expired_bans(self.store, self.guild_id, self.clock())
+        for case in opened:
+            audit(case)
         self.enforcer.submit(case.id for case in opened)
         return opened
 
@@ -130,6 +157,7 @@ class Cases:
                 moderator_id=None, reason=reason, now=now,
             )
             if case is not None:
+                audit(case)
                 opened.append(case)
         self.enforcer.submit(case.id for case in opened)
         return opened

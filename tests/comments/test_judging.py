@@ -55,7 +55,7 @@ async def test_flood_is_counted_within_one_batch(store, post_id):
     )
     assert await statuses(store, 1, 2, 3, 4) == [CommentStatus.VISIBLE] * 3 + [CommentStatus.HELD]
     (case,) = (await list_cases(store, GUILD))[0]
-    assert result.cases == (case.id,)
+    assert [c.id for c in result.cases] == [case.id]
     assert (case.action, case.rule, case.number) == (CaseAction.HOLD, "flood", 1)
     assert case.comment_id == (await by_message(store, 4)).id
     assert case.target_user_id == 100 and case.moderator_id is None and case.enforced_at is None
@@ -178,7 +178,7 @@ async def test_an_opted_out_members_message_is_removed_only_for_what_removes(sto
         store, [Created(msg(2, "a scam")), Created(msg(3, "refund?"))], policy(rules)
     )
     (case,) = (await list_cases(store, GUILD))[0]
-    assert result.cases == (case.id,)
+    assert [c.id for c in result.cases] == [case.id]
     assert (case.message_id, case.rule, case.action) == (
         sid(2),
         "disallowed_word",
