@@ -1,5 +1,6 @@
 """Posts and web comments another program stores reach Discord within seconds, however long the
-scheduled round's interval; the bot's own writes start no round."""
+scheduled round's interval; the bot's own writes start no round; `threadbridge import` says when
+its threads will appear."""
 
 from dataclasses import replace
 
@@ -7,18 +8,22 @@ from structlog.testing import capture_logs
 
 from bot.clock import utcnow
 from bot.mirror.arrivals import ArrivalWatch
+from bot.run_lock import run_lock_held, take_run_lock
 from bot.store import Store
 from bot.store.comments import NewComment, add_comment, list_comments, upsert_author
 from bot.store.mirrors import get_mirror, record_mirror
 from bot.store.models import MirrorState, Source, SourceComment
 from bot.store.posts import save_source_post
 from tests.comments.test_live import eventually
+from tests.mirror.sources.test_wxr import comment, item, wxr
 from tests.mirror.test_mirroring import (
     MIRROR_EXTENSIONS,
+    SEED_EXPORT,
     hostile_post,
     seed_post,
     webhook_messages,
 )
+from tests.test_cli import clean_environment, run_cli, threadbridge
 
 NO_BACKSTOP = {"mirror_interval_seconds": 3600}  # only the watch can mirror within a test
 WATCH_LOG = "new posts or web comments in the store: mirroring now"
@@ -114,3 +119,66 @@ async def test_a_post_stored_by_another_program_gets_its_thread_then_a_later_com
     assert late.webhook_name == "Late Reader"
     assert len(emulator.threads(parent_id=forum.id)) == 1
     assert [e["event"] for e in logs].count(WATCH_LOG) >= 1
+
+
+async def test_threadbridge_import_beside_a_running_bot(
+    start_bot, forum_settings, forum, emulator, tmp_path
+):
+    settings = forum_settings.model_copy(update=NO_BACKSTOP)
+    env = {**clean_environment(), "DATABASE_PATH": str(settings.database_path)}
+    async with start_bot(settings, extensions=MIRROR_EXTENSIONS) as bot:
+        # `threadbridge run` holds the run lock; this test's bot stands in for it.
+        with take_run_lock(settings.database_path):
+            status, stdout, stderr = await run_cli(
+                "import", str(SEED_EXPORT), env=env, cwd=tmp_path
+            )
+        assert status == 0, stderr
+        lines = stdout.splitlines()
+        assert lines[0] == "1 post(s) read: 1 new, 0 updated, 0 unchanged; 24 comment(s) added"
+        assert lines[-1] == "the running bot will create their threads within a few seconds"
+
+        async def mirrored():
+            (post,) = await bot.store.fetch_all("SELECT id FROM posts")
+            mirror = await get_mirror(bot.store, post["id"])
+            return mirror is not None and mirror.state is MirrorState.MIRRORED
+
+        await eventually(mirrored, timeout=20)
+    assert len(emulator.threads(parent_id=forum.id)) == 1
+
+
+def test_import_says_when_threads_and_comments_will_appear(tmp_path):
+    database = tmp_path / "threadbridge.db"
+    env = {"DATABASE_PATH": str(database)}
+    exports = {
+        "first": wxr(item(1)),
+        "commented": wxr(item(1, extra=comment(10))),
+        "second": wxr(item(1, extra=comment(10)) + item(2)),
+        "more comments": wxr(item(1, extra=comment(10) + comment(11)) + item(2)),
+        "archive": wxr(item(3)),
+    }
+
+    def last_line(name, *options):
+        export = tmp_path / "export.xml"
+        export.write_bytes(exports[name])
+        result = threadbridge("import", *options, str(export), cwd=tmp_path, env=env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines()[-1]
+
+    no_bot = f"no bot is running on {database}"
+    assert last_line("first") == (
+        f"{no_bot}: the threads will be created when `threadbridge run` starts"
+    )
+    assert last_line("commented") == (
+        f"{no_bot}: the comments will be posted when `threadbridge run` starts"
+    )
+    with take_run_lock(database):
+        assert run_lock_held(database)
+        assert last_line("second") == (
+            "the running bot will create their threads within a few seconds"
+        )
+        assert last_line("more comments") == (
+            "the running bot will post the new comments in their threads within a few seconds"
+        )
+        # Posts that get no thread: nothing to announce.
+        assert last_line("archive", "--no-threads").startswith("1 post(s) read: 1 new")
+    assert not run_lock_held(database)
