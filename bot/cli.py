@@ -38,7 +38,7 @@ from bot.mirror.sources.wxr import SourceContents, WxrError, describe_skipped, r
 from bot.moderation.rulebook import Rulebook
 from bot.permissions import BOT_PERMISSIONS, BOT_SCOPES
 from bot.preflight import Problem, check_online
-from bot.run_lock import RunLockError, take_run_lock
+from bot.run_lock import RunLockError, run_lock_held, take_run_lock
 from bot.settings import Settings, SettingsError, listen_url, load_settings, parse_listen
 from bot.startup import DiscordStartError, explaining_failures, wait_for_discord
 from bot.status import collect_status
@@ -320,7 +320,8 @@ def import_posts(source: str, no_threads: bool, pages: bool) -> None:
     From a WordPress export, what the site shows publicly: published posts without a password
     (and pages with --pages), each with its approved comments and reply links; what is left
     out is counted. Running the same import again changes nothing; posts edited since are
-    updated. New posts get their threads when the bot runs (unless --no-threads).
+    updated. New posts get their threads (unless --no-threads) within seconds if a bot is
+    running on the database, otherwise when one starts.
     """
     settings = _settings(discord_needed=False)
     try:
@@ -356,6 +357,19 @@ def import_posts(source: str, no_threads: bool, pages: bool) -> None:
             f"{len(ids)} post(s) stored by an earlier import are skipped now, and left as they "
             f"are (threads too): {shown}"
         )
+    if not no_threads and (summary.new or summary.comments):
+        click.echo(_when_mirrored(settings.database_path, new_posts=summary.new > 0))
+
+
+def _when_mirrored(database: Path, *, new_posts: bool) -> str:
+    """When what an import stored reaches Discord: within seconds if a bot runs on the database
+    (it watches for posts stored by other programs), otherwise when one starts."""
+    if run_lock_held(database):
+        if new_posts:
+            return "the running bot will create their threads within a few seconds"
+        return "the running bot will post the new comments in their threads within a few seconds"
+    later = "the threads will be created" if new_posts else "the comments will be posted"
+    return f"no bot is running on {database}: {later} when `threadbridge run` starts"
 
 
 async def _download_import(url: str) -> bytes:

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 from types import TracebackType
+
+# `run_lock_held` holds a shared lock for microseconds: a bot starting then tries again, briefly.
+PROBE_RETRIES = 10
+PROBE_PAUSE_SECONDS = 0.01
 
 
 class RunLockError(Exception):
@@ -58,7 +63,7 @@ def take_run_lock(database: Path) -> RunLock:
     except OSError as error:
         raise RunLockError(f"cannot open the lock file {path}: {error.strerror}") from error
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _lock_at_once(descriptor)
     except BlockingIOError:
         holder = _pid_in(descriptor)
         os.close(descriptor)
@@ -72,6 +77,34 @@ def take_run_lock(database: Path) -> RunLock:
     os.ftruncate(descriptor, 0)
     os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
     return RunLock(path, descriptor)
+
+
+def run_lock_held(database: Path) -> bool:
+    """Whether a bot holds the database's run lock now. Asking takes a shared lock for an
+    instant (never the file's creation): probes do not disturb each other, and a bot starting
+    at that instant waits for it (see `_lock_at_once`)."""
+    try:
+        descriptor = os.open(lock_path(database), os.O_RDONLY)
+    except OSError:
+        return False  # no lock file: no bot ever ran on this database (or it cannot be read)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)  # and with it the shared lock, if it was taken
+    return False
+
+
+def _lock_at_once(descriptor: int) -> None:
+    """Take the exclusive lock without waiting for a bot, but past a probe's instant."""
+    for _ in range(PROBE_RETRIES):
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            time.sleep(PROBE_PAUSE_SECONDS)
+    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _pid_in(descriptor: int) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import discord
@@ -14,6 +16,7 @@ from bot.clock import utcnow
 from bot.discord_text import escape_title
 from bot.errors import UserFacingError
 from bot.log import event_context, get_logger
+from bot.mirror.arrivals import ArrivalWatch
 from bot.mirror.mirroring import Mirroring
 from bot.mirror.poller import poll_feed
 from bot.mirror.threads import MirrorError, failure_notice
@@ -54,10 +57,15 @@ class MirrorCog(
         self.bot = bot
         self.mirroring = mirroring
         self.session: aiohttp.ClientSession | None = None
+        self.arrivals: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
         self.session = aiohttp.ClientSession()
         settings = self.bot.settings
+        # Posts and web comments stored by another program are mirrored within seconds; the
+        # scheduled round below stays, for retries and for what the watch cannot see.
+        watch = ArrivalWatch(self.bot.store, self.mirror_arrivals)
+        self.arrivals = self.bot.background.spawn(watch.run(), name="mirror-arrivals")
         self.bot.scheduler.add_job(
             run_mirror_round,
             "interval",
@@ -78,6 +86,8 @@ class MirrorCog(
             )
 
     async def cog_unload(self) -> None:
+        if self.arrivals is not None:
+            self.arrivals.cancel()
         for job in self.bot.scheduler.get_jobs():
             if job.id == MIRROR_JOB or job.id.startswith("feed:"):
                 job.remove()
@@ -100,9 +110,13 @@ class MirrorCog(
             )
         await self.report_failures()
 
-    def request_round(self) -> None:
+    def request_round(self) -> asyncio.Task[Any]:
         """Mirror soon, without waiting for the next scheduled round."""
-        self.bot.background.spawn(self.mirror_round(), name="mirror-round-now")
+        return self.bot.background.spawn(self.mirror_round(), name="mirror-round-now")
+
+    async def mirror_arrivals(self) -> None:
+        # As a background task, so that a round that fails is logged and the watch goes on.
+        await asyncio.wait([self.request_round()])
 
     async def report_failures(self) -> None:
         channel_id = self.bot.settings.modlog_channel_id

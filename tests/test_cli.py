@@ -283,6 +283,8 @@ def test_import_says_what_it_skipped_and_why(tmp_path):
         "(not published); 1 password-protected post(s) (not public)",
         "skipped 2 comment(s): 1 pingback(s) (not comments); 1 unapproved comment(s) "
         "(not approved)",
+        f"no bot is running on {tmp_path / 'import.db'}: the threads will be created when "
+        "`threadbridge run` starts",
     ]
     with sqlite3.connect(tmp_path / "import.db") as db:
         assert db.execute("SELECT external_id FROM posts").fetchall() == [("wp:1",)]
@@ -299,6 +301,8 @@ def test_import_pages_only_with_the_pages_flag(tmp_path):
         "1 draft(s) (not published)",
         "skipped 3 comment(s): 1 pingback(s) (not comments); "
         "1 spam comment(s), 1 unapproved comment(s) (not approved)",
+        f"no bot is running on {tmp_path / 'import.db'}: the threads will be created when "
+        "`threadbridge run` starts",
     ]
     # Without the flag the page is skipped again; what the earlier import stored stays.
     without = threadbridge("import", str(SEED_EXPORT), cwd=tmp_path, env=env)

@@ -1,10 +1,12 @@
 """The run lock: one bot per database."""
 
+import fcntl
 import os
 
 import pytest
 
-from bot.run_lock import RunLockError, lock_path, take_run_lock
+from bot import run_lock
+from bot.run_lock import RunLockError, lock_path, run_lock_held, take_run_lock
 from tests.test_cli import threadbridge
 
 
@@ -45,3 +47,32 @@ def test_other_commands_run_while_a_bot_holds_the_lock(tmp_path):
         for command in (["db", "status"], ["status"], ["export"]):
             done = threadbridge(*command, cwd=tmp_path, env=env)
             assert done.returncode == 0, (command, done.stderr)
+
+
+def test_the_probe_tells_whether_a_bot_holds_the_lock_and_takes_nothing(tmp_path):
+    database = tmp_path / "threadbridge.db"
+    assert not run_lock_held(database)
+    assert not lock_path(database).exists()  # asking creates no file
+    with take_run_lock(database):
+        assert run_lock_held(database)
+        assert run_lock_held(database)  # asking again changes nothing
+    assert not run_lock_held(database)
+    with take_run_lock(database):  # a probe left nothing behind
+        pass
+
+
+def test_a_bot_starting_during_a_probe_still_starts(tmp_path, monkeypatch):
+    database = tmp_path / "threadbridge.db"
+    take_run_lock(database).close()
+    # A probe's shared lock, held until the starting bot pauses to try again.
+    probe = os.open(lock_path(database), os.O_RDONLY)
+    fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    pauses = []
+
+    def probe_ends(seconds):
+        pauses.append(seconds)
+        os.close(probe)
+
+    monkeypatch.setattr(run_lock.time, "sleep", probe_ends)
+    with take_run_lock(database):
+        assert len(pauses) == 1

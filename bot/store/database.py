@@ -112,6 +112,16 @@ class Store(_Reads):
             await reader.close()
             await writer.close()
 
+    async def others_data_version(self) -> int:
+        """A number that changes whenever another connection commits a change: another program
+        (`threadbridge import`, a script) or another Store on the same file; this store's own
+        writes leave it as it is (SQLite's data_version, asked on the writer, between its
+        transactions)."""
+        async with self._write_lock, self._writer.execute("PRAGMA data_version") as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return int(row[0])
+
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception. Writes happen only here."""
