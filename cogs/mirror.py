@@ -56,6 +56,8 @@ class MirrorCog(
         self.session: aiohttp.ClientSession | None = None
 
     async def cog_load(self) -> None:
+        if self.bot.one_shot:
+            return
         self.session = aiohttp.ClientSession()
         settings = self.bot.settings
         self.bot.scheduler.add_job(
