@@ -278,7 +278,7 @@ cli.add_command(click.Command("sync-commands", callback=register_commands.callba
 async def _register_commands(settings: Settings) -> int:
     async with (
         Store.open(settings.database_path) as store,
-        Threadbridge(settings=settings, store=store, register_commands_on_start=False) as bot,
+        Threadbridge(settings=settings, store=store, one_shot=True) as bot,
     ):
         await bot.login(settings.token)
         return await bot.register_commands()
