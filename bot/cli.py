@@ -194,7 +194,8 @@ def _stop_on_signals(bot: Threadbridge) -> None:
         if not closing:
             closing.append(loop.create_task(bot.close(), name="shutdown"))
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP: the terminal that started it closed.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, stop)
 
 
