@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set-up and everyday commands, needing nothing but Python 3.11+.
 
-    python3 tasks.py run     create .venv if needed, install threadbridge, run the bot
+    python3 tasks.py run     create .venv if needed, install threadbridge, run the bot (same pid)
     python3 tasks.py test    create .venv if needed, install with test tools, run lint, types, tests
 
 Extra arguments after `test` go to pytest (e.g. `python3 tasks.py test -k store`).
