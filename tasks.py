@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set-up and everyday commands, needing nothing but Python 3.11+.
 
-    python3 tasks.py run     create .venv if needed, install threadbridge, run the bot
+    python3 tasks.py run     create .venv if needed, install threadbridge, run the bot (same pid)
     python3 tasks.py test    create .venv if needed, install with test tools, run lint, types, tests
 
 Extra arguments after `test` go to pytest (e.g. `python3 tasks.py test -k store`).
@@ -32,17 +32,25 @@ def _marker(extras: str) -> Path:
     return VENV / f".installed-{extras or 'base'}"
 
 
+def environment_ready(extras: str = "") -> bool:
+    """Whether .venv holds threadbridge installed for the current pyproject.toml."""
+    wanted = _fingerprint()
+    # An install with the test extras also serves `run`: no reinstall when switching.
+    acceptable = ["test"] if extras == "test" else ["", "test"]
+    return PYTHON.exists() and any(
+        _marker(name).exists() and _marker(name).read_text() == wanted for name in acceptable
+    )
+
+
 def ensure_environment(extras: str = "") -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - tasks.py may be run by an older python3
         sys.exit(f"threadbridge needs Python 3.11 or newer, this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         print(f"creating virtual environment in {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    wanted = _fingerprint()
-    # An install with the test extras also serves `run`: no reinstall when switching.
-    acceptable = ["test"] if extras == "test" else ["", "test"]
-    if any(_marker(name).exists() and _marker(name).read_text() == wanted for name in acceptable):
+    if environment_ready(extras):
         return
+    wanted = _fingerprint()
     target = f".[{extras}]" if extras else "."
     print(f"installing threadbridge{f' with {extras} extras' if extras else ''}", flush=True)
     subprocess.run(
@@ -55,7 +63,13 @@ def ensure_environment(extras: str = "") -> None:
 
 def run(arguments: list[str]) -> int:
     ensure_environment()
-    return subprocess.call([str(BIN / "threadbridge"), "run", *arguments])
+    command = [str(BIN / "threadbridge"), "run", *arguments]
+    if os.name == "nt":
+        return subprocess.call(command)
+    # The bot takes over this process (same pid): Ctrl-C, a service manager's SIGTERM and a
+    # closing terminal's SIGHUP reach it, not a wrapper that would die and leave it running.
+    sys.stdout.flush()
+    os.execv(command[0], command)
 
 
 CHROMIUM = Path("/usr/bin/chromium")

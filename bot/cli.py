@@ -131,7 +131,7 @@ async def _run_bot(settings: Settings) -> None:
     discord.py reconnects by itself. A refusal (token, intents) ends the run."""
     log = get_logger("threadbridge")
     async with (
-        Store.open(settings.database_path) as store,
+        _open_store(settings, as_log=True) as store,
         Threadbridge(settings=settings, store=store) as bot,
         _site_of(bot, settings),
     ):
@@ -202,7 +202,8 @@ def _stop_on_signals(bot: Threadbridge) -> asyncio.Event:
         if not closing:
             closing.append(loop.create_task(bot.close(), name="shutdown"))
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP: the terminal that started it closed.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, stop)
     return stopping
 
@@ -249,6 +250,37 @@ async def _check_online(settings: Settings) -> list[Problem]:
         return await check_online(client, settings)
 
 
+@contextlib.asynccontextmanager
+async def _open_store(settings: Settings, *, as_log: bool = False) -> AsyncIterator[Store]:
+    """The store, as every command that writes or reads it opens it: created or migrated when
+    it needs to be, and said so in one line on stderr (a log line under `run`), never
+    silently. A database newer than this threadbridge is refused. (The read-only side, `serve`
+    and `export --out`, opens a ReadStore instead: a reader never migrates.)"""
+    async with Store.open(settings.database_path) as store:
+        if store.applied:
+            _tell_migrated(store, as_log=as_log)
+        yield store
+
+
+def _tell_migrated(store: Store, *, as_log: bool) -> None:
+    schema = store.applied[-1].version
+    count = len(store.applied)
+    if as_log:
+        get_logger("threadbridge").info(
+            "database created" if store.created else "database upgraded",
+            database=str(store.path),
+            schema=schema,
+            migrations=count,
+        )
+        return
+    if store.created:
+        done = f"created at schema {schema}"
+    else:
+        done = f"upgraded from schema {store.applied[0].version - 1} to {schema}"
+    plural = "" if count == 1 else "s"
+    click.echo(f"threadbridge: database {store.path} {done} ({count} migration{plural})", err=True)
+
+
 @cli.group()
 def db() -> None:
     """Database maintenance."""
@@ -256,7 +288,7 @@ def db() -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply pending migrations (run does this too)."""
+    """Apply pending migrations (the other commands do it too when needed, and say so)."""
     settings = _settings(discord_needed=False)
     applied = _run_async(upgrade_database(settings.database_path))
     for migration in applied:
@@ -292,8 +324,8 @@ cli.add_command(click.Command("sync-commands", callback=register_commands.callba
 
 async def _register_commands(settings: Settings) -> int:
     async with (
-        Store.open(settings.database_path) as store,
-        Threadbridge(settings=settings, store=store, register_commands_on_start=False) as bot,
+        _open_store(settings) as store,
+        Threadbridge(settings=settings, store=store, one_shot=True) as bot,
     ):
         await bot.login(settings.token)
         return await bot.register_commands()
@@ -399,7 +431,7 @@ async def _save_imported(
     settings: Settings, contents: SourceContents, *, mirror: bool
 ) -> _ImportSummary:
     summary = _ImportSummary()
-    async with Store.open(settings.database_path) as store:
+    async with _open_store(settings) as store:
         with click.progressbar(contents.posts, label="importing", file=sys.stderr) as progress:
             for post in progress:
                 saved = await save_source_post(store, post, mirror=mirror)
@@ -423,7 +455,7 @@ def status() -> None:
 
 
 async def _status_lines(settings: Settings) -> list[str]:
-    async with Store.open(settings.database_path, upgrade=False) as store:
+    async with _open_store(settings) as store:
         snapshot = await collect_status(store)
         troubled = await list_mirrors(store, (MirrorState.FAILED, MirrorState.BROKEN))
         feeds = await list_feeds(store)
@@ -471,7 +503,7 @@ async def _sync_threads(
 ) -> tuple[int, int, int, int, int]:
     client = _rest_client()
     point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
-    async with Store.open(settings.database_path) as store, client:
+    async with _open_store(settings) as store, client:
         refs = await _threads_to_sync(store, settings, post_id, full)
         await client.login(settings.token)
         assert client.user is not None
@@ -575,7 +607,7 @@ async def _export(settings: Settings, post_id: int | None, out: TextIO) -> None:
     """The JSON list of posts, written post by post as they are read (what json.dumps with
     indent=2 would write, without holding the store in memory or recursing down reply chains)."""
     written = 0
-    async with Store.open(settings.database_path, upgrade=False) as store:
+    async with _open_store(settings) as store:
         async for post in stream_posts(store, post_id):
             out.write(("," if written else "[") + "\n  ")
             out.writelines(json_pieces(post, indent=2, level=1))
@@ -639,7 +671,7 @@ def choose_period(text: str, *, now: datetime, tz: ZoneInfo) -> Period:
 
 
 async def _build_digest(settings: Settings, period: Period) -> DigestContent:
-    async with Store.open(settings.database_path, upgrade=False) as store:
+    async with _open_store(settings) as store:
         return await build_digest(store, period, guild_id=settings.guild_id or 0)
 
 

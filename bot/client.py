@@ -72,8 +72,12 @@ class Threadbridge(commands.Bot):
         extensions: tuple[str, ...] = EXTENSIONS,
         guild_ready_timeout: float = 2.0,
         register_commands_on_start: bool = True,
+        one_shot: bool = False,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """`one_shot`: built for a command that does one thing and exits (register-commands):
+        the cogs load, so their slash commands exist, but no scheduler, job or background
+        service starts, and the commands are not registered on start."""
         point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
         intents = bot_intents()
         super().__init__(
@@ -102,7 +106,8 @@ class Threadbridge(commands.Bot):
         pace_requests(self, self._wait_for_pace)
         self.rate_limits = RateLimitCounter()
         self._extension_names = extensions
-        self._register_commands_on_start = register_commands_on_start
+        self._register_commands_on_start = register_commands_on_start and not one_shot
+        self.one_shot = one_shot
         self.failed_extensions: list[str] = []
         self.services = build_services(self)
 
@@ -118,13 +123,16 @@ class Threadbridge(commands.Bot):
         return discord.Object(self.settings.guild_id)
 
     async def setup_hook(self) -> None:
-        await self.services.start()
+        if not self.one_shot:
+            await self.services.start()
         for name in self._extension_names:
             try:
                 await self.load_extension(name)
             except commands.ExtensionError as error:
                 self.failed_extensions.append(name)
                 self.log.error("extension failed to load", extension=name, exc_info=error)
+        if self.one_shot:
+            return
         logging.getLogger("discord.http").addFilter(self.rate_limits)
         self.scheduler.add_job(
             flush_health_counters,

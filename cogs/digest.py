@@ -57,6 +57,8 @@ class DigestCog(
         return self.bot.settings.digest_channel_id is not None
 
     async def cog_load(self) -> None:
+        if self.bot.one_shot:
+            return
         # The first start is remembered: a digest that fell due before it was never missed.
         if await get_meta(self.bot.store, "first_started_at") is None:
             await set_meta(self.bot.store, "first_started_at", to_db(self.bot.clock()))

@@ -60,6 +60,8 @@ class MirrorCog(
         self.arrivals: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
+        if self.bot.one_shot:
+            return
         self.session = aiohttp.ClientSession()
         settings = self.bot.settings
         # Posts and web comments stored by another program are mirrored within seconds; the

@@ -124,7 +124,8 @@ class ModerationCog(
         self.bot.add_dynamic_items(ReviewButton, QueuePageButton)
         for menu in self.menus:
             self.bot.tree.add_command(menu)
-        self._schedule()
+        if not self.bot.one_shot:
+            self._schedule()
 
     async def cog_unload(self) -> None:
         self.rulebook.lift()

@@ -230,6 +230,25 @@ async def test_check_config_online_lists_what_to_fix(emulator, community, tmp_pa
     assert "Traceback" not in stderr
 
 
+@pytest.mark.parametrize("command", ["register-commands", "sync-commands"])
+async def test_register_commands_does_that_and_nothing_else(emulator, community, tmp_path, command):
+    import json
+
+    env = emulator_env(emulator, community, tmp_path / "commands.db")
+    threadbridge("db", "upgrade", cwd=tmp_path, env=env)
+    status, stdout, stderr = await run_cli(command, env=env, cwd=tmp_path)
+    assert status == 0, stderr
+    registered = emulator.commands(community.guild_id)
+    assert registered and f"registered {len(registered)} command(s)" in stdout
+    events = [json.loads(line) for line in stderr.splitlines()]
+    # Logging in, and saying so: no scheduler started, no job added or run.
+    assert [event["event"] for event in events] == [
+        "logging in using static token",
+        "slash commands registered",
+    ], stderr
+    assert not any(event["logger"].startswith("apscheduler") for event in events)
+
+
 SEED_EXPORT = Path(__file__).parent / "mirror" / "sources" / "data" / "seed_export.xml"
 
 

@@ -88,24 +88,31 @@ class Store(_Reads):
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        # What opening it did: whether the file was new, and the migrations applied (in order).
+        self.created = False
+        self.applied: tuple[migrations.Migration, ...] = ()
 
     @classmethod
     @contextlib.asynccontextmanager
     async def open(cls, path: Path | str, *, upgrade: bool = True) -> AsyncIterator[Store]:
         """Open (creating if needed) the database; apply pending migrations unless told not to.
+        The store's `created` and `applied` say what this did, for the caller to tell.
 
         Without `upgrade`, a database that is not exactly at the latest schema is refused.
         """
         path = Path(path)
         _require_folder(path)
+        existed = _exists(path)
         writer = await _connect(path)
         try:
-            await _check_version(writer, upgrade=upgrade)
+            applied = await _check_version(writer, upgrade=upgrade)
             reader = await _connect(path)
         except BaseException:
             await writer.close()
             raise
         store = cls(path, writer, reader)
+        store.created = not existed
+        store.applied = tuple(applied)
         try:
             yield store
         finally:
@@ -252,11 +259,13 @@ async def _connect(path: Path, *, read_only: bool = False) -> aiosqlite.Connecti
     return connection
 
 
-async def _check_version(connection: aiosqlite.Connection, *, upgrade: bool) -> None:
+async def _check_version(
+    connection: aiosqlite.Connection, *, upgrade: bool
+) -> list[migrations.Migration]:
+    """The migrations applied (with `upgrade`); StoreError if the schema cannot be used."""
     try:
         if upgrade:
-            await migrations.upgrade(connection)
-            return
+            return await migrations.upgrade(connection)
         status = await migrations.schema_status(connection)
     except migrations.MigrationError as error:
         raise StoreError(str(error)) from error
@@ -270,6 +279,7 @@ async def _check_version(connection: aiosqlite.Connection, *, upgrade: bool) -> 
             f"the database is at schema version {status.current}, {len(status.pending)} "
             "migration(s) behind: run `threadbridge db upgrade`"
         )
+    return []
 
 
 async def read_schema_status(path: Path) -> migrations.SchemaStatus:

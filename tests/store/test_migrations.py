@@ -118,6 +118,19 @@ async def test_newer_database_is_refused(tmp_path):
     assert status.current == 999
 
 
+async def test_open_says_what_it_created_and_applied(tmp_path):
+    everything = tuple(bundled_migrations())
+    async with Store.open(tmp_path / "new.db") as store:
+        assert store.created and store.applied == everything
+    async with Store.open(tmp_path / "new.db") as store:
+        assert not store.created and store.applied == ()
+    older = await _connect(tmp_path / "older.db")
+    await upgrade(older, list(everything[:-1]))
+    await older.close()
+    async with Store.open(tmp_path / "older.db") as store:
+        assert not store.created and store.applied == everything[-1:]
+
+
 async def test_open_without_upgrade_refuses_an_old_database(tmp_path):
     path = tmp_path / "old.db"
     sqlite3.connect(path).close()
