@@ -150,11 +150,12 @@ async def _site_of(bot: Threadbridge, settings: Settings) -> AsyncIterator[None]
     if listen is None:
         yield
         return
-    try:
-        async with serving(settings, *listen, bot=bot_state(bot)):
-            yield
-    except OSError as error:
-        _fail(f"cannot listen on WEB_LISTEN={settings.web_listen}: {error.strerror or error}")
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            await stack.enter_async_context(serving(settings, *listen, bot=bot_state(bot)))
+        except OSError as error:  # only the listening: the bot's own errors are not this
+            _fail(f"cannot listen on WEB_LISTEN={settings.web_listen}: {error.strerror or error}")
+        yield
 
 
 @cli.command()
