@@ -374,8 +374,13 @@ class Emulator:
         allowed_mentions: dict[str, Any] | None = None,
         check_permissions: bool = False,
     ) -> Message:
-        """Post as a user; fires MESSAGE_CREATE. Attachments: (filename, bytes[, type]) or dicts."""
+        """Post as a user; fires MESSAGE_CREATE. Attachments: (filename, bytes[, type]) or dicts.
+
+        Channel permissions are checked only with `check_permissions`; a locked thread refuses
+        anyone without Manage Threads either way (ApiError 403, code 160005), as Discord does.
+        """
         channel = self.core.channel(channel_id)
+        self.core.check_thread_lock(channel, author_id)
         sticker_items = [
             {"id": str(s), "name": f"sticker-{s}", "format_type": 1} if isinstance(s, int)
             else s for s in stickers or []
@@ -446,8 +451,12 @@ class Emulator:
         assert starter is not None
         return thread, starter
 
-    def modify_channel(self, channel_id: int, **changes: Any) -> Channel:
-        return self.core.modify_channel(self.core.channel(channel_id), changes)
+    def modify_channel(
+        self, channel_id: int, *, as_user: int | None = None, **changes: Any
+    ) -> Channel:
+        """Change a channel or thread, as a moderator would; with `as_user`, as that member,
+        with their permissions checked (a member cannot unarchive a locked thread)."""
+        return self.core.modify_channel(self.core.channel(channel_id), changes, check_as=as_user)
 
     def delete_channel(self, channel_id: int) -> None:
         """Delete a channel or thread (fires CHANNEL_DELETE / THREAD_DELETE)."""
