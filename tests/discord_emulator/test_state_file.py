@@ -187,3 +187,16 @@ async def test_serve_refuses_a_corrupt_state_file_in_one_line(tmp_path):
     lines = stderr.decode().splitlines()
     assert len(lines) == 1, stderr.decode()
     assert lines[0].startswith(f"discord_emulator: state file {path}: not valid JSON")
+
+
+def test_a_token_given_at_restart_replaces_the_saved_one(tmp_path):
+    path = tmp_path / "world.json"
+    first = Emulator()
+    community = first.seed_community("old-token")
+    Saver(first, path, 8765).save_now()
+    second = Emulator()
+    assert read(path, second) == 8765
+    second.replace_token("new-token")
+    assert set(second.state.tokens) == {"new-token"}
+    assert second.state.tokens["new-token"].id == community.application_id
+    assert second.community.token == second.bot.token == "new-token"
