@@ -20,12 +20,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import json
 import os
 import sys
 import tempfile
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,7 +41,8 @@ if TYPE_CHECKING:
 
 FORMAT = "threadbridge-discord-emulator"
 VERSION = 1
-# After a change, the world is written within this many seconds (what a kill can lose).
+# After a change, the world is written within this many seconds (what a kill can lose),
+# longer for a world so large that copying it takes more than a fifth of that.
 SAVE_DELAY = 1.0
 
 
@@ -50,82 +53,195 @@ class StateFileError(Exception):
 # --- dataclasses to JSON and back, led by their annotations ---------------------------------
 
 
+_PLAIN = (str, int, bool, float, type(None))
+
+
 def to_json(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, set):
-        return [to_json(v) for v in sorted(value)]
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    kind: Any = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is list or kind is tuple:
         return [to_json(v) for v in value]
+    if kind is dict:
+        return {str(k): to_json(v) for k, v in value.items()}
+    if is_dataclass(value):
+        return {name: to_json(getattr(value, name)) for name, _ in _field_types(kind)}
+    if kind is datetime:
+        return value.isoformat()
+    if kind is bytes:
+        return base64.b64encode(value).decode("ascii")
+    if kind is set:
+        return [to_json(v) for v in sorted(value)]
     return value
+
+
+@functools.cache
+def _field_types(kind: type) -> tuple[tuple[str, Any], ...]:
+    hints = typing.get_type_hints(kind)
+    return tuple((f.name, hints[f.name]) for f in fields(kind))
+
+
+class _Bad(ValueError):
+    """A value that does not fit its annotation; `path` is filled in on the way out."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path: list[str] = []
+
+
+Reader = Callable[[Any], Any]
 
 
 def from_json(kind: Any, raw: Any, where: str = "") -> Any:
     """`raw` read back as `kind` (a dataclass or an annotation); ValueError says where not."""
-    if kind is Any:
+    try:
+        return reader(kind)(raw)
+    except _Bad as bad:
+        place = where + "".join(reversed(bad.path))
+        raise ValueError(f"{place.lstrip('.') or 'value'}: {bad.message}") from None
+
+
+def _same(raw: Any) -> Any:
+    return raw
+
+
+def _read_int(raw: Any) -> int:
+    # Dictionary keys come back as strings: "123" is an int there.
+    if type(raw) is int:
         return raw
+    if isinstance(raw, str) and raw.lstrip("-").isdigit():
+        return int(raw)
+    raise _Bad(f"expected an integer, not {raw!r}")
+
+
+def _read_datetime(raw: Any) -> datetime:
+    if not isinstance(raw, str):
+        raise _Bad(f"expected a date, not {raw!r}")
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        raise _Bad(f"expected a date, not {raw!r}") from None
+
+
+def _read_bytes(raw: Any) -> bytes:
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (TypeError, ValueError):
+        raise _Bad("expected base64 text") from None
+
+
+def _read_float(raw: Any) -> float:
+    if type(raw) in (int, float):
+        return float(raw)
+    raise _Bad(f"expected a number, not {raw!r}")
+
+
+def _read_exactly(kind: type) -> Reader:
+    def read(raw: Any) -> Any:
+        if type(raw) is not kind:
+            raise _Bad(f"expected {kind.__name__}, not {raw!r}")
+        return raw
+
+    return read
+
+
+@functools.cache
+def reader(kind: Any) -> Reader:
+    """A function that reads JSON as `kind`, built once per annotation."""
+    if kind is Any:
+        return _same
     origin = typing.get_origin(kind)
     if origin in (types.UnionType, typing.Union):
-        options = [a for a in typing.get_args(kind) if a is not type(None)]
-        if raw is None and len(options) < len(typing.get_args(kind)):
+        return _union_reader(kind)
+    if isinstance(kind, type) and is_dataclass(kind):
+        return _object_reader(kind)
+    if origin is dict:
+        key_type, value_type = typing.get_args(kind)
+        return _dict_reader(reader(key_type), reader(value_type))
+    if origin in (list, set):
+        return _list_reader(reader(typing.get_args(kind)[0]), origin)
+    simple: dict[Any, Reader] = {
+        int: _read_int,
+        datetime: _read_datetime,
+        bytes: _read_bytes,
+        float: _read_float,
+    }
+    if kind in simple:
+        return simple[kind]
+    if isinstance(kind, type):
+        return _read_exactly(kind)
+    raise TypeError(f"no reader for {kind}")
+
+
+def _union_reader(kind: Any) -> Reader:
+    args = typing.get_args(kind)
+    options = [reader(a) for a in args if a is not type(None)]
+    nullable = len(options) < len(args)
+
+    def read(raw: Any) -> Any:
+        if raw is None and nullable:
             return None
         for option in options:
-            with contextlib.suppress(ValueError):
-                return from_json(option, raw, where)
-        raise ValueError(f"{where or 'value'}: {raw!r} is not {kind}")
-    if isinstance(kind, type) and is_dataclass(kind):
+            with contextlib.suppress(_Bad):
+                return option(raw)
+        raise _Bad(f"{raw!r} is not {kind}")
+
+    return read
+
+
+def _object_reader(kind: type) -> Reader:
+    parts = [(name, reader(hint)) for name, hint in _field_types(kind)]
+
+    def read(raw: Any) -> Any:
         if not isinstance(raw, dict):
-            raise ValueError(f"{where or 'value'}: expected an object for {kind.__name__}")
-        hints = typing.get_type_hints(kind)
-        known = {f.name for f in fields(kind)}
-        values = {
-            name: from_json(hints[name], raw[name], f"{where}.{name}")
-            for name in known
-            if name in raw
-        }
+            raise _Bad(f"expected an object for {kind.__name__}")
+        values = {}
+        for name, read_field in parts:
+            if name in raw:
+                try:
+                    values[name] = read_field(raw[name])
+                except _Bad as bad:
+                    bad.path.append(f".{name}")
+                    raise
         try:
             return kind(**values)
         except TypeError as exc:
-            raise ValueError(f"{where or 'value'}: {exc}") from None
-    if origin in (list, set, dict):
-        args = typing.get_args(kind)
-        if origin is dict:
-            if not isinstance(raw, dict):
-                raise ValueError(f"{where or 'value'}: expected an object")
-            return {
-                from_json(args[0], k, f"{where}[{k}]"): from_json(args[1], v, f"{where}[{k}]")
-                for k, v in raw.items()
-            }
+            raise _Bad(str(exc)) from None
+
+    return read
+
+
+def _dict_reader(read_key: Reader, read_value: Reader) -> Reader:
+    def read(raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            raise _Bad("expected an object")
+        result = {}
+        for key, value in raw.items():
+            try:
+                result[read_key(key)] = read_value(value)
+            except _Bad as bad:
+                bad.path.append(f"[{key}]")
+                raise
+        return result
+
+    return read
+
+
+def _list_reader(read_item: Reader, container: type) -> Reader:
+    def read(raw: Any) -> Any:
         if not isinstance(raw, list):
-            raise ValueError(f"{where or 'value'}: expected a list")
-        items = [from_json(args[0], v, f"{where}[{i}]") for i, v in enumerate(raw)]
-        return set(items) if origin is set else items
-    if kind is datetime:
-        if not isinstance(raw, str):
-            raise ValueError(f"{where or 'value'}: expected a date")
-        return datetime.fromisoformat(raw)
-    if kind is bytes:
-        if not isinstance(raw, str):
-            raise ValueError(f"{where or 'value'}: expected base64 text")
-        return base64.b64decode(raw, validate=True)
-    if kind is int:
-        # Dictionary keys come back as strings: "123" is an int there.
-        if isinstance(raw, str) and raw.lstrip("-").isdigit():
-            return int(raw)
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            raise ValueError(f"{where or 'value'}: expected an integer, not {raw!r}")
-        return raw
-    if kind is float and isinstance(raw, int | float) and not isinstance(raw, bool):
-        return float(raw)
-    if isinstance(kind, type) and isinstance(raw, kind):
-        return raw
-    raise ValueError(f"{where or 'value'}: expected {getattr(kind, '__name__', kind)}")
+            raise _Bad("expected a list")
+        items = []
+        for index, value in enumerate(raw):
+            try:
+                items.append(read_item(value))
+            except _Bad as bad:
+                bad.path.append(f"[{index}]")
+                raise
+        return set(items) if container is set else items
+
+    return read
 
 
 # --- the world ------------------------------------------------------------------------------
@@ -244,8 +360,9 @@ def write(path: Path, body: bytes) -> None:
 
 class Saver:
     """Writes the world to its file: at once, then within SAVE_DELAY of every change, and on
-    stop. Building the JSON happens on the event loop (the world does not move under it);
-    writing it happens in a thread."""
+    stop. The world is copied into plain JSON values on the event loop (so it does not move
+    while being copied); encoding and writing happen in a thread. A large world takes a while
+    to copy, so saves then come less often: never more than a fifth of the time goes to it."""
 
     def __init__(
         self, emu: Emulator, path: Path, port: int | None, delay: float = SAVE_DELAY
@@ -256,31 +373,37 @@ class Saver:
         self.delay = delay
         self._written: bytes | None = None
         self._seen = -1
+        self._pause = delay
+        self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def _body(self) -> bytes:
-        return json.dumps(snapshot(self.emu, self.port), separators=(",", ":")).encode()
+    def _write_if_new(self, world: dict[str, Any]) -> None:
+        body = json.dumps(world, separators=(",", ":")).encode()
+        if body != self._written:
+            write(self.path, body)
+            self._written = body
 
     def save_now(self) -> None:
         """Write synchronously (at start and on a clean stop)."""
         self._seen = self.emu.changes
-        body = self._body()
-        if body != self._written:
-            write(self.path, body)
-            self._written = body
+        self._write_if_new(snapshot(self.emu, self.port))
 
     async def _save_changes(self) -> None:
         if self.emu.changes == self._seen:
             return
         self._seen = self.emu.changes
-        body = self._body()
-        if body != self._written:
-            await asyncio.to_thread(write, self.path, body)
-            self._written = body
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        world = snapshot(self.emu, self.port)
+        self._pause = max(self.delay, 4 * (loop.time() - began))
+        await asyncio.to_thread(self._write_if_new, world)
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.delay)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._pause)
+            if self._stopping.is_set():
+                return
             try:
                 await self._save_changes()
             except OSError as exc:
@@ -293,10 +416,11 @@ class Saver:
         self._task = asyncio.create_task(self._run(), name="discord_emulator state saver")
 
     async def stop(self) -> None:
-        """Stop saving in the background and write the world one last time."""
+        """Let a save under way finish (two writers could land out of order), then write the
+        world one last time."""
+        self._stopping.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(OSError):
                 await self._task
             self._task = None
         self.save_now()
