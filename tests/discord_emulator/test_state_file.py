@@ -200,3 +200,31 @@ def test_a_token_given_at_restart_replaces_the_saved_one(tmp_path):
     assert set(second.state.tokens) == {"new-token"}
     assert second.state.tokens["new-token"].id == community.application_id
     assert second.community.token == second.bot.token == "new-token"
+
+
+async def test_a_running_client_carries_on_across_an_emulator_restart(tmp_path):
+    path = tmp_path / "world.json"
+    first = await _started()
+    community = first.community
+    port = int(first.base_url.rsplit(":", 1)[1])
+    saver = Saver(first, path, port)
+    saver.start()
+    with point_discord_at(first.api_base_url, first.gateway_url):
+        async with run_client(first) as client:
+            forum = client.get_channel(community.forum_channel_id)
+            post = await forum.create_thread(name="Before the restart", content="kept")
+            await saver.stop()
+            await first.stop()
+            second = Emulator(EmulatorConfig(rate_limits=False))
+            read(path, second)
+            await second.start(port=port)
+            try:
+                # discord.py resumes, is told the session is unknown, and identifies again.
+                await second.wait_for_event("READY", timeout=30)
+                await client.wait_until_ready()
+                thread = client.get_guild(community.guild_id).get_thread(post.thread.id)
+                assert thread is not None and thread.name == "Before the restart"
+                sent = await thread.send("after the restart")
+                assert second.message(sent.id).content == "after the restart"
+            finally:
+                await second.stop()
