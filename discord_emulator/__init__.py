@@ -15,6 +15,8 @@ yarl (spec mode also needs jsonschema and referencing, which come with the test 
     await emu.wait_for_event("MESSAGE_CREATE")
     await emu.stop()
 
+`serve --state FILE` keeps the world in FILE across restarts (persistence.py).
+
 Driver actions (send_message, run_slash_command, ...) are synchronous: they change state and
 queue gateway events at once; use the async wait_for* helpers to wait for the client's reaction.
 """

@@ -201,14 +201,18 @@ class Core:
             return
         if channel.is_thread:
             self.require(channel, author_id, Perm.VIEW_CHANNEL, Perm.SEND_MESSAGES_IN_THREADS)
-            if channel.locked and author_id is not None and not (
-                self.state.channel_permissions(channel, author_id) & Perm.MANAGE_THREADS
-            ):
-                raise ApiError(403, THREAD_LOCKED, "This thread is locked")
+            self.check_thread_lock(channel, author_id)
         else:
             self.require(channel, author_id, Perm.VIEW_CHANNEL, Perm.SEND_MESSAGES)
         if files:
             self.require(channel, author_id, Perm.ATTACH_FILES)
+
+    def check_thread_lock(self, channel: Channel, author_id: int | None) -> None:
+        """A locked thread takes messages only from those with Manage Threads (403 160005)."""
+        if channel.is_thread and channel.locked and author_id is not None and not (
+            self.state.channel_permissions(channel, author_id) & Perm.MANAGE_THREADS
+        ):
+            raise ApiError(403, THREAD_LOCKED, "Thread is locked")
 
     def _unarchive_if_needed(self, channel: Channel) -> None:
         if channel.is_thread and channel.archived and not channel.locked:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import secrets
 from collections.abc import Callable, Iterable
@@ -45,6 +46,10 @@ T = TypeVar("T")
 CHANNEL_TYPES = {"text": TEXT, "forum": FORUM, "news": 5, "category": 4}
 
 
+def _base64_id(snowflake: int) -> str:
+    return base64.urlsafe_b64encode(str(snowflake).encode()).decode().rstrip("=")
+
+
 class Emulator:
     def __init__(
         self,
@@ -57,6 +62,8 @@ class Emulator:
         self.journal = Journal(limit=self.config.journal_limit)
         self.faults = FaultRegistry()
         self._waiters: list[asyncio.Future[None]] = []
+        # Counts state changes (and requests): the state file is saved when it moves.
+        self.changes = 0
         self._base_http = ""
         self.gateway = Gateway(
             self.state, self.config, self.journal, self._notify, lambda: self.gateway_url
@@ -172,6 +179,7 @@ class Emulator:
     # --- waiting ----------------------------------------------------------------------------
 
     def _notify(self) -> None:
+        self.changes += 1
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             if not waiter.done():
@@ -317,8 +325,11 @@ class Emulator:
         user = self.create_user(username, bot=True)
         if owner_id is None:
             owner_id = self.create_user(f"{username}-owner").id
-        token = token or f"emu.{secrets.token_urlsafe(24)}"
-        app = Application(self.state.ids.next(), username, user.id, owner_id, token)
+        app_id = self.state.ids.next()
+        # Shaped like Discord's: the first part is the id in base64, which is where
+        # `threadbridge invite-url` reads the application id from.
+        token = token or f"{_base64_id(app_id)}.{secrets.token_urlsafe(24)}"
+        app = Application(app_id, username, user.id, owner_id, token)
         self.state.applications[app.id] = app
         self.state.tokens[token] = app
         account = BotAccount(user, app, token)
@@ -363,8 +374,13 @@ class Emulator:
         allowed_mentions: dict[str, Any] | None = None,
         check_permissions: bool = False,
     ) -> Message:
-        """Post as a user; fires MESSAGE_CREATE. Attachments: (filename, bytes[, type]) or dicts."""
+        """Post as a user; fires MESSAGE_CREATE. Attachments: (filename, bytes[, type]) or dicts.
+
+        Channel permissions are checked only with `check_permissions`; a locked thread refuses
+        anyone without Manage Threads either way (ApiError 403, code 160005), as Discord does.
+        """
         channel = self.core.channel(channel_id)
+        self.core.check_thread_lock(channel, author_id)
         sticker_items = [
             {"id": str(s), "name": f"sticker-{s}", "format_type": 1} if isinstance(s, int)
             else s for s in stickers or []
@@ -435,8 +451,12 @@ class Emulator:
         assert starter is not None
         return thread, starter
 
-    def modify_channel(self, channel_id: int, **changes: Any) -> Channel:
-        return self.core.modify_channel(self.core.channel(channel_id), changes)
+    def modify_channel(
+        self, channel_id: int, *, as_user: int | None = None, **changes: Any
+    ) -> Channel:
+        """Change a channel or thread, as a moderator would; with `as_user`, as that member,
+        with their permissions checked (a member cannot unarchive a locked thread)."""
+        return self.core.modify_channel(self.core.channel(channel_id), changes, check_as=as_user)
 
     def delete_channel(self, channel_id: int) -> None:
         """Delete a channel or thread (fires CHANNEL_DELETE / THREAD_DELETE)."""
@@ -627,6 +647,15 @@ class Emulator:
 
     def gateway_withhold_acks(self, count: int | None = None) -> int:
         return self.gateway.withhold_acks(count)
+
+    def replace_token(self, token: str) -> None:
+        """Give the bot a new token; the old one stops working."""
+        bot = self._bot()
+        self.state.tokens.pop(bot.token, None)
+        bot.token = bot.application.token = token
+        self.state.tokens[token] = bot.application
+        if self.community is not None:
+            self.community.token = token
 
     def revoke_token(self, token: str) -> None:
         """Invalidate a bot token (REST answers 401, IDENTIFY gets close 4004)."""

@@ -31,6 +31,15 @@ class SnowflakeGenerator:
         self._last_ms = now_ms
         return (now_ms << 22) | (self._worker << 17) | (self._process << 12) | self._increment
 
+    def position(self) -> tuple[int, int]:
+        """Where the generator stands (last millisecond, increment), to continue from later."""
+        return self._last_ms, self._increment
+
+    def continue_from(self, last_ms: int, increment: int) -> None:
+        """Hand out only ids after `position()`'s, even if the clock went back meanwhile."""
+        if (last_ms, increment) > (self._last_ms, self._increment):
+            self._last_ms, self._increment = last_ms, increment
+
 
 def snowflake_time(snowflake: int) -> datetime:
     return datetime.fromtimestamp(((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000, tz=UTC)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -343,12 +344,15 @@ def excerpt(markdown: str, limit: int) -> str:
     return piece
 
 
-def _split(text: str, limit: int) -> list[str]:
+def _split(text: str, limit: int, first_reserve: int = 0) -> list[str]:
+    """`text` in pieces of at most `limit` characters; the first leaves `first_reserve` free."""
     parts: list[str] = []
     floor = 0
-    while len(text) > limit:
-        piece, text, floor = _cut(text, limit, "", floor)
+    room = limit - first_reserve
+    while len(text) > room:
+        piece, text, floor = _cut(text, room, "", floor)
         parts.append(piece)
+        room = limit
     parts.append(text)
     return [part.strip() for part in parts if part.strip()]
 
@@ -438,20 +442,34 @@ def _quote_line(parent: ParentQuote) -> str:
     return line
 
 
+def written_line(written_at: datetime) -> str:
+    """A small line with the date a comment was written on the site, which Discord shows in
+    each reader's own time zone and language (a timestamp tag, full date and time)."""
+    return f"-# written on the site <t:{int(written_at.timestamp())}:f>"
+
+
 def render_comment(
     body_html: str,
     *,
     author_name: str,
     parent: ParentQuote | None = None,
+    written_at: datetime | None = None,
     limit: int = MESSAGE_LIMIT,
 ) -> list[str]:
     """The messages a web comment becomes, in order, each at most `limit` characters.
 
     `author_name` is not shown here: the webhook posts under it (see `webhook_username`).
+    `written_at`, the date it was written on the site, heads the first message only (the
+    webhook message's own time is when it was posted to Discord, years later for an import).
     """
     if limit < 64:
         raise ValueError("limit must be at least 64")
     body = html_to_markdown(body_html) or "*(empty comment)*"
     if parent is not None:
         body = _quote_line(parent) + "\n" + body
-    return _split(body, limit)
+    if written_at is None:
+        return _split(body, limit)
+    # Kept out of the cutting, so it always heads a first part that has the comment's start.
+    date = written_line(written_at) + "\n"
+    parts = _split(body, limit, first_reserve=len(date))
+    return [date + parts[0], *parts[1:]]

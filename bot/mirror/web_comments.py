@@ -116,6 +116,7 @@ class WebComments:
                 comment.body,
                 author_name=comment.author_name,
                 parent=await self._parent_quote(comment, thread),
+                written_at=comment.created_at,
             )
             username = webhook_username(comment.author_name)
             found: list[int] = []
@@ -244,7 +245,12 @@ class WebComments:
             return
         resolved = await thread_by_id(self.client, posted.thread_id)
         parent = await self._parent_quote(comment, resolved) if resolved else None
-        parts = render_comment(comment.body, author_name=comment.author_name, parent=parent)
+        parts = render_comment(
+            comment.body,
+            author_name=comment.author_name,
+            parent=parent,
+            written_at=comment.created_at,
+        )
         ids = list(posted.message_ids)
         if len(parts) == len(ids):
             for message_id, part in zip(ids, parts, strict=True):

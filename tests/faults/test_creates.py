@@ -52,7 +52,11 @@ def web_post():
 
 
 def parts(comment: SourceComment) -> int:
-    return len(render_comment(comment.content_html, author_name=comment.author_name))
+    return len(
+        render_comment(
+            comment.content_html, author_name=comment.author_name, written_at=comment.created_at
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -103,8 +103,9 @@ async def test_seed_post_mirrored_into_a_forum_with_its_comments(
     for reply in chain:
         parent = by_id[reply.parent_id]
         text = by_message[message_ids[reply.id][0]].content
-        assert parent.author_name in text.splitlines()[0]
-        assert f"/{thread.id}/{parent.discord_message_id}" in text.splitlines()[0]
+        quote = text.splitlines()[1]  # under the line with the date it was written
+        assert parent.author_name in quote
+        assert f"/{thread.id}/{parent.discord_message_id}" in quote
 
 
 async def test_a_second_round_and_a_restart_change_nothing(

@@ -377,6 +377,44 @@ def test_comment_quote_without_link_and_with_excerpt() -> None:
     assert first_line == "> ↪ replying to **@\u200beveryone**: “how fascinating that”"
 
 
+WRITTEN = datetime(2015, 3, 10, 8, 10, tzinfo=UTC)  # <t:1425975000>
+
+
+def test_comment_shows_when_it_was_written_on_the_site() -> None:
+    assert render_comment("<p>I agree.</p>", author_name="x", written_at=WRITTEN) == [
+        "-# written on the site <t:1425975000:f>\nI agree."
+    ]
+
+
+def test_written_date_comes_before_the_parent_quote() -> None:
+    parts = render_comment(
+        "<p>I agree.</p>",
+        author_name="x",
+        parent=ParentQuote(author_name="Roderic David", jump_url=JUMP),
+        written_at=WRITTEN,
+    )
+    assert parts == [
+        "-# written on the site <t:1425975000:f>\n"
+        f"> ↪ replying to **Roderic David** — {JUMP}\nI agree."
+    ]
+
+
+def test_written_date_is_on_the_first_part_of_a_long_comment_only() -> None:
+    sentences = " ".join(f"Sentence number {i} says something." for i in range(300))
+    html = "".join(f"<p>{sentences[i : i + 2000]}</p>" for i in range(0, 10_000, 2000))
+    parts = render_comment(html, author_name="x", written_at=WRITTEN)
+    assert parts[0].startswith("-# written on the site <t:1425975000:f>\nSentence number 0 ")
+    assert all(0 < len(p) <= MESSAGE_LIMIT for p in parts)
+    assert [p for p in parts if "<t:" in p] == [parts[0]]
+    body = "".join(parts).removeprefix("-# written on the site <t:1425975000:f>")
+    assert squash(body) == squash(html_to_markdown(html))
+    # A giant word too: the date line and the first cut still fit the limit.
+    parts = render_comment("<p>" + "w" * 5000 + "</p>", author_name="x", written_at=WRITTEN)
+    assert all(len(p) <= MESSAGE_LIMIT for p in parts)
+    assert parts[0].startswith("-# written on the site <t:1425975000:f>\nwww")
+    assert "".join(parts).count("w") == 5000 + 1  # the w of "written"
+
+
 def test_empty_comment() -> None:
     assert render_comment("", author_name="x") == ["*(empty comment)*"]
     assert render_comment("<p> </p><img src='x'>", author_name="x") == ["*(empty comment)*"]

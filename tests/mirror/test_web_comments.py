@@ -38,7 +38,8 @@ async def test_web_comment_edits_and_removals_reach_the_thread(
     newest = emulator.messages(saved_thread(emulator, forum))[-1]
     assert newest.webhook_name == "Late Reader"
     assert "Arrived after the thread." in newest.content
-    assert f"/{first.discord_message_id}" in newest.content.splitlines()[0]
+    # under the line with its date on the site, the quote of the comment it answers
+    assert f"/{first.discord_message_id}" in newest.content.splitlines()[1]
     assert "Edited on the site." in emulator.message(first.discord_message_id).content
     assert second.discord_message_id not in {
         m.id for m in emulator.messages(saved_thread(emulator, forum))
@@ -68,3 +69,20 @@ async def test_comment_whose_answer_was_lost_is_not_posted_twice(
     contents = [m.content for m in posted]
     assert len(contents) == len(set(contents)), "a comment was posted twice"
     assert {c.discord_message_id for c in comments} <= {m.id for m in posted}
+
+
+async def test_imported_comments_show_the_date_they_were_written_on_the_site(
+    start_bot, forum_settings, forum, emulator
+):
+    async with start_bot(forum_settings, extensions=MIRROR_EXTENSIONS) as bot:
+        saved = await save_source_post(bot.store, seed_post())
+        result = await mirror_now(bot)
+        comments = await list_comments(bot.store, saved.post.id)
+    assert result.comments_posted == len(comments) == 24
+    posted = {m.id: m for m in webhook_messages(emulator, saved_thread(emulator, forum))}
+    for comment in comments:
+        first_line = posted[comment.discord_message_id].content.splitlines()[0]
+        assert first_line == f"-# written on the site <t:{int(comment.created_at.timestamp())}:f>"
+    # the export's first comment, written 2015-03-10 21:47 GMT
+    oldest = posted[comments[0].discord_message_id]
+    assert oldest.content.startswith("-# written on the site <t:1426024020:f>\n")
