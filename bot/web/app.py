@@ -11,7 +11,7 @@ from bot.log import get_logger
 from bot.settings import Settings
 from bot.store.database import ReadStore
 from bot.store.public import Reader
-from bot.web import api, operators, pages
+from bot.web import api, embed, operators, pages
 from bot.web.http import ClientLimits, front_door
 from bot.web.site import Site
 
@@ -50,6 +50,7 @@ def build_app(
     app[operators.METRICS_TOKEN] = None if token is None else token.get_secret_value()
     app.add_routes(api.routes())
     app.add_routes(pages.routes())
+    app.add_routes(embed.routes())
     app.add_routes(operators.routes())
     return app
 
