@@ -17,17 +17,23 @@ from aiohttp import web
 from playwright.async_api import expect
 
 from bot.comments.apply import apply_batch
-from bot.comments.events import Created
+from bot.comments.events import Created, ReactionsSet
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.comment_refs import comment_by_message
 from bot.store.mirrors import record_mirror
-from bot.store.models import CommentStatus, MirrorState, SourceComment, SourcePost
+from bot.store.models import (
+    Attachment,
+    CommentStatus,
+    MirrorState,
+    SourceComment,
+    SourcePost,
+)
 from bot.store.posts import save_source_post
 from bot.web.app import serving
 from bot.web.operators import bot_state
 from tests.browser import screenshot
-from tests.comments.test_apply import POLICY, THREAD, msg
+from tests.comments.test_apply import POLICY, THREAD, msg, sid
 from tests.comments.test_live import eventually, mirrored
 from tests.mirror.test_mirroring import seed_post
 from tests.moderation.test_live import MODERATION, custom_ids, modlog_posts, quiet_post, settled
@@ -131,13 +137,16 @@ class Blog:
 
 
 @contextlib.asynccontextmanager
-async def embedded(settings: Settings, **options) -> AsyncIterator[tuple[Blog, Site]]:
-    """The blog, and threadbridge serving `settings`' database on a port of its own that is
-    also its public address (the avatars it links must load from here), allowing the blog."""
+async def embedded(
+    settings: Settings, port: int | None = None, **options
+) -> AsyncIterator[tuple[Blog, Site]]:
+    """The blog, and threadbridge serving `settings`' database on a port of its own (`port`,
+    else a free one) that is also its public address (the avatars it links must load from
+    here), allowing the blog."""
     blog = Blog()
     await blog.start()
     try:
-        port = free_port()
+        port = port or free_port()
         settings = settings.model_copy(
             update={
                 "web_base_url": f"http://127.0.0.1:{port}",
@@ -257,6 +266,43 @@ async def test_long_chains_wait_behind_a_button(tmp_path, page):
             assert "Deep 3" in await embed.locator(".tb-author:visible").all_text_contents()
             await buttons.last.click()
             assert await embed.locator(".tb-author:visible").count() == 11
+
+
+async def test_attachments_and_reactions_show(tmp_path, page):
+    port = free_port()
+    here = f"http://127.0.0.1:{port}"
+    files = (
+        Attachment(f"{here}/static/icon.svg", "icon.svg", 300, "image/svg+xml"),
+        Attachment(f"{here}/robots.txt", "notes.txt", 60, "text/plain"),
+        Attachment("javascript:alert(1)", "sneaky.txt", 1, "text/plain"),
+    )
+    async with Store.open(tmp_path / "site.db") as store:
+        saved = await save_source_post(
+            store, SourcePost(source="test", external_id="files", title="Files", url=LIVE_URL)
+        )
+        await record_mirror(store, saved.post.id, MirrorState.MIRRORED, thread_id=THREAD)
+        await apply_batch(
+            store,
+            [
+                Created(msg(1, "see these", attachments=files)),
+                ReactionsSet(sid(1), THREAD, {"👍": 3, "🎉": 1}),
+            ],
+            POLICY,
+        )
+        async with embedded(site_settings(store.path), port=port) as (blog, _):
+            await page.goto(post_page(blog, LIVE_URL))
+            embed = page.locator("#threadbridge-comments")
+            picture = embed.locator(".tb-files img")
+            await expect(picture).to_have_count(1)
+            assert await picture.get_attribute("loading") == "lazy"
+            assert await picture.get_attribute("alt") == "icon.svg"
+            assert await embed.locator(".tb-files a").all_text_contents() == ["", "notes.txt"]
+            assert "sneaky" not in await embed.inner_text()
+            reactions = await embed.locator(".tb-reactions li").all_text_contents()
+            assert sorted(reactions) == ["🎉 1", "👍 3"]
+            await picture.scroll_into_view_if_needed()
+            await expect(picture).to_have_js_property("complete", True)
+            await screenshot(page, "embed-attachments")
 
 
 async def test_the_count_script_fills_a_listing_with_one_request(store, page):

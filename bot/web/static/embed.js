@@ -181,6 +181,7 @@ ${C} .tb-new>article{animation:tb-new 3s ease-out}
     view.setAttribute("aria-busy", "true");
     container.replaceChildren(view, live);
     let timer = 0;
+    let polling = false;
 
     function comment(c, depth, fresh) {
       const item = el("li", "tb-comment");
@@ -222,7 +223,9 @@ ${C} .tb-new>article{animation:tb-new 3s ease-out}
             } else {
               a.textContent = f.filename;
             }
-            list.append(el("li")).append(a);
+            const item = el("li");
+            item.append(a);
+            list.append(item);
           }
           article.append(list);
         }
@@ -256,7 +259,6 @@ ${C} .tb-new>article{animation:tb-new 3s ease-out}
           const label = `Show ${hidden}${shown ? " more" : ""} ${hidden === 1 ? "reply" : "replies"}`;
           const more = el("button", "tb-more", label);
           more.type = "button";
-          more.dataset.tbMore = c.id;
           more.setAttribute("aria-expanded", "false");
           more.setAttribute("aria-controls", list.id);
           more.addEventListener("click", () => {
@@ -297,18 +299,24 @@ ${C} .tb-new>article{animation:tb-new 3s ease-out}
       if (last.next_cursor) {
         const more = el("button", "tb-more", "Show more comments");
         more.type = "button";
-        more.dataset.tbMore = "page";
-        more.addEventListener("click", () => load(last.next_cursor));
+        more.addEventListener("click", () => {
+          more.disabled = true;
+          load(last.next_cursor);
+        });
         parts.push(more);
       }
-      const focused = container.contains(document.activeElement) && document.activeElement.closest("[id],[data-tb-more]");
+      // Whatever the keyboard was on is found again in the new rendering.
+      const active = document.activeElement;
+      const focus = view.contains(active) && [active.closest("li")?.id, active.localName, active.className, active.textContent];
       const added = fresh ? all.flatMap(walk).filter((c) => !c.placeholder && !state.known.has(c.id)).length : 0;
       state.known = new Set(all.flatMap(walk).map((c) => c.id));
       view.setAttribute("aria-labelledby", heading.id);
       view.removeAttribute("aria-busy");
       view.replaceChildren(...parts);
-      if (focused) {
-        const again = (focused.id && document.getElementById(focused.id)) || view.querySelector(`[data-tb-more="${CSS.escape(focused.dataset.tbMore || "")}"]`);
+      if (focus) {
+        const [id, tag, cls, text] = focus;
+        const scope = (id && document.getElementById(id)) || view;
+        const again = [...scope.querySelectorAll(tag)].find((n) => n.className === cls && n.textContent === text);
         again?.focus({ preventScroll: true });
       }
       if (added) live.textContent = `${plural(added, "new comment")}`;
@@ -331,6 +339,8 @@ ${C} .tb-new>article{animation:tb-new 3s ease-out}
     async function poll() {
       clearTimeout(timer);
       timer = 0;
+      if (polling) return;
+      polling = true;
       let wait = POLL_MS * (0.9 + Math.random() * 0.2);
       try {
         if (!state.pages.length) {
@@ -340,7 +350,11 @@ ${C} .tb-new>article{animation:tb-new 3s ease-out}
           let changed = false;
           for (const page of state.pages) {
             const got = await get(path(page.cursor), page.etag);
-            if (got.data) Object.assign(page, got, { cursor: page.cursor }), (changed = true);
+            if (got.data) {
+              page.etag = got.etag;
+              page.data = got.data;
+              changed = true;
+            }
           }
           if (changed) render(true);
           else for (const t of view.querySelectorAll("time")) t.textContent = ago(t.dateTime);
@@ -353,6 +367,7 @@ ${C} .tb-new>article{animation:tb-new 3s ease-out}
         if (error.status === 404) wait = MOST_MS / 2;
         trouble(error);
       }
+      polling = false;
       if (!document.hidden) timer = setTimeout(poll, wait);
     }
 
@@ -370,8 +385,11 @@ ${C} .tb-new>article{animation:tb-new 3s ease-out}
     }
 
     document.addEventListener("visibilitychange", () => {
-      if (document.hidden) clearTimeout(timer), (timer = 0);
-      else if (!timer) poll();
+      if (!document.hidden) poll();
+      else {
+        clearTimeout(timer);
+        timer = 0;
+      }
     });
     poll();
   }
