@@ -10,11 +10,11 @@ import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from html import escape
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
 from aiohttp import web
-from playwright.async_api import expect
 
 from bot.comments.apply import apply_batch
 from bot.comments.events import Created, ReactionsSet
@@ -40,6 +40,9 @@ from tests.moderation.test_live import MODERATION, custom_ids, modlog_posts, qui
 from tests.web.conftest import Site, site_settings
 from tests.web.hostile import DISCORD_MESSAGES, WEB_COMMENTS
 
+if TYPE_CHECKING:
+    from playwright.async_api import Response
+
 SEED_URL = "https://notes.example.org/2015/03/ai-weiwei-still-not-sorry/"
 LIVE_URL = "https://notes.example.org/weekly-notes/"
 HOSTILE_URL = "https://notes.example.org/hostile/"
@@ -51,6 +54,14 @@ SITE_CSS = """
 body { margin: 0 auto; max-width: 40rem; padding: 1rem; background: #fffdf8; color: #222; }
 @media (prefers-color-scheme: dark) { body { background: #121212; color: #ddd; } }
 """
+
+
+def expect(target: Any) -> Any:
+    """Playwright's assertions, imported once the browser fixtures found Playwright (without
+    it, the browser tests skip, or fail under CI, in tests/browser.py, not at collection)."""
+    from playwright.async_api import expect as playwright_expect
+
+    return playwright_expect(target)
 
 
 def free_port() -> int:
@@ -226,6 +237,41 @@ async def test_the_seed_conversation_shows_on_another_site_in_light_and_dark(sto
         assert outline == "solid"
 
 
+async def test_open_pages_ask_with_their_etag_and_not_while_hidden(store, page):
+    async with embedded(site_settings(store.path)) as (blog, _):
+        polls: list[tuple[int, str | None]] = []
+
+        def seen(response: Response) -> None:
+            if "/api/v1/comments?" in response.url:
+                polls.append((response.status, response.request.headers.get("if-none-match")))
+
+        page.on("response", seen)
+        await page.clock.install()
+        await page.goto(post_page(blog, SEED_URL))
+        embed = page.locator("#threadbridge-comments")
+        await expect(embed.locator("li.tb-comment")).to_have_count(24)
+        async with page.expect_response(lambda r: "/api/v1/comments?" in r.url):
+            await page.clock.run_for(3_500)
+        [(first, held), (again, sent)] = polls
+        assert (first, held) == (200, None)
+        assert again == 304 and sent is not None
+        # Hidden, the tab asks nothing; shown again, it asks at once.
+        await page.evaluate(
+            "Object.defineProperty(document, 'hidden', {value: true, configurable: true});"
+            "document.dispatchEvent(new Event('visibilitychange'))"
+        )
+        await page.clock.run_for(30_000)
+        await page.wait_for_timeout(200)
+        assert len(polls) == 2
+        async with page.expect_response(lambda r: "/api/v1/comments?" in r.url):
+            await page.evaluate(
+                "Object.defineProperty(document, 'hidden', {value: false, configurable: true});"
+                "document.dispatchEvent(new Event('visibilitychange'))"
+            )
+        assert polls[-1][0] == 304
+        await expect(embed.locator("li.tb-comment")).to_have_count(24)
+
+
 async def test_long_chains_wait_behind_a_button(tmp_path, page):
     when = datetime(2025, 3, 1, tzinfo=UTC)
     comments = [SourceComment("0", "Ann", "<p>top</p>", when)]
@@ -324,6 +370,7 @@ async def test_the_count_script_fills_a_listing_with_one_request(store, page):
 async def test_with_the_api_down_readers_get_a_message_and_a_link(store, page, page_events):
     async with embedded(site_settings(store.path)) as (blog, _):
         await page.route(f"{blog.threadbridge}/api/**", lambda route: route.abort())
+        await page.clock.install()
         await page.goto(post_page(blog, SEED_URL))
         down = page.locator("#threadbridge-comments .tb-down")
         await expect(down).to_contain_text("cannot be loaded")
@@ -334,6 +381,11 @@ async def test_with_the_api_down_readers_get_a_message_and_a_link(store, page, p
         assert page_events.console_errors
         assert all("net::ERR_FAILED" in text for text in page_events.console_errors)
         page_events.clear()
+        # Back again: the embed, still trying, shows the conversation.
+        await page.unroute(f"{blog.threadbridge}/api/**")
+        await page.clock.run_for(7_000)
+        await expect(page.locator("#threadbridge-comments li.tb-comment")).to_have_count(24)
+        await expect(down).to_have_count(0)
 
 
 async def test_hostile_text_stays_inert_in_the_embed(tmp_path, page):
