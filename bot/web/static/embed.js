@@ -183,6 +183,12 @@ ${C} .tb-new>article{animation:tb-new 3s ease-out}
     let timer = 0;
     let polling = false;
 
+    function shownReplies(id, depth, count) {
+      if (state.open.has(id)) return count; // the reader asked for them
+      if (depth + 1 >= DEEP) return 0;
+      return count > SHOWN_REPLIES ? FIRST_SHOWN : count;
+    }
+
     function comment(c, depth, fresh) {
       const item = el("li", "tb-comment");
       item.id = `tb-comment-${c.id}`;
@@ -246,8 +252,7 @@ ${C} .tb-new>article{animation:tb-new 3s ease-out}
       if (replies.length) {
         const list = el("ol", "tb-replies");
         list.id = `tb-replies-${c.id}`;
-        const open = state.open.has(c.id);
-        const shown = open ? replies.length : depth + 1 >= DEEP ? 0 : replies.length > SHOWN_REPLIES ? FIRST_SHOWN : replies.length;
+        const shown = shownReplies(c.id, depth, replies.length);
         replies.forEach((r, n) => {
           const li = comment(r, depth + 1, fresh);
           li.hidden = n >= shown;
@@ -293,7 +298,8 @@ ${C} .tb-new>article{animation:tb-new 3s ease-out}
         for (const c of all) list.append(comment(c, 0, fresh));
         parts.push(list);
       } else {
-        parts.push(el("p", "tb-muted", state.thread ? "No comments yet. Be the first, on Discord." : "No comments yet."));
+        const empty = state.thread ? "No comments yet. Be the first, on Discord." : "No comments yet.";
+        parts.push(el("p", "tb-muted", empty));
       }
       const last = state.pages[state.pages.length - 1].data;
       if (last.next_cursor) {
@@ -307,24 +313,30 @@ ${C} .tb-new>article{animation:tb-new 3s ease-out}
       }
       // Whatever the keyboard was on is found again in the new rendering.
       const active = document.activeElement;
-      const focus = view.contains(active) && [active.closest("li")?.id, active.localName, active.className, active.textContent];
-      const added = fresh ? all.flatMap(walk).filter((c) => !c.placeholder && !state.known.has(c.id)).length : 0;
-      state.known = new Set(all.flatMap(walk).map((c) => c.id));
+      const focus =
+        view.contains(active) && [active.closest("li")?.id, active.localName, active.className, active.textContent];
+      const every = all.flatMap(walk);
+      const added = fresh ? every.filter((c) => !c.placeholder && !state.known.has(c.id)).length : 0;
+      state.known = new Set(every.map((c) => c.id));
       view.setAttribute("aria-labelledby", heading.id);
       view.removeAttribute("aria-busy");
       view.replaceChildren(...parts);
       if (focus) {
         const [id, tag, cls, text] = focus;
         const scope = (id && document.getElementById(id)) || view;
-        const again = [...scope.querySelectorAll(tag)].find((n) => n.className === cls && n.textContent === text);
+        const same = (n) => n.className === cls && n.textContent === text;
+        const again = [...scope.querySelectorAll(tag)].find(same);
         again?.focus({ preventScroll: true });
       }
-      if (added) live.textContent = `${plural(added, "new comment")}`;
+      if (added) live.textContent = plural(added, "new comment");
     }
     const walk = (c) => [c, ...(c.replies || []).flatMap(walk)];
 
-    const path = (cursor) =>
-      `/api/v1/comments?url=${encodeURIComponent(url)}&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const path = (cursor) => {
+      const query = new URLSearchParams({ url, limit: "200" });
+      if (cursor) query.set("cursor", cursor);
+      return `/api/v1/comments?${query}`;
+    };
 
     async function load(cursor) {
       try {
@@ -400,7 +412,7 @@ ${C} .tb-new>article{animation:tb-new 3s ease-out}
     const nodes = [...document.querySelectorAll("[data-threadbridge-count]")];
     const urls = [...new Set(nodes.map((n) => n.dataset.threadbridgeCount).filter(Boolean))];
     for (let at = 0; at < urls.length; at += 100) {
-      const query = urls.slice(at, at + 100).map((u) => `url=${encodeURIComponent(u)}`).join("&");
+      const query = new URLSearchParams(urls.slice(at, at + 100).map((u) => ["url", u]));
       try {
         const { data } = await get(`/api/v1/counts?${query}`);
         for (const node of nodes) {
