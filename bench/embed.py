@@ -12,8 +12,10 @@ If-None-Match: the ETag it holds. Before its first conditional request it sends 
 preflight a browser sends (If-None-Match is not a simple header), once: browsers keep the answer
 (Access-Control-Max-Age). Every page has its own client session and keep-alive connection, as a
 browser would. The pages open spread over one interval, then run for one more interval before
---seconds of measurement. Nothing changes in the data during the run: the figures are the steady
-cost of pages that are open and idle, which is nearly all of the time.
+--seconds of measurement, in which nothing changes: the steady cost of pages that are open and
+idle, which is nearly all of the time. Then a web comment is added to the post (through the
+store, as `threadbridge import` would) and two intervals are measured: every page fetches the
+changed conversation once, the cost of one new comment.
 
 Measured over the --seconds, with everything on 127.0.0.1: requests answered per second by
 status, their latency (p50, p99) as the pages saw it, the serve process's CPU (user + system
@@ -35,8 +37,10 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 SCRIPT = Path(__file__).resolve()
@@ -46,6 +50,11 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 import web as bench_web  # noqa: E402 - bench/web.py, beside this script
 
+from bot.mirror.sources.wxr import read_source  # noqa: E402
+from bot.store import Store  # noqa: E402
+from bot.store.models import SourceComment  # noqa: E402
+from bot.store.posts import save_source_post  # noqa: E402
+
 HOST = bench_web.HOST
 SEED_URL = "https://notes.example.org/2015/03/ai-weiwei-still-not-sorry/"
 SITE_ORIGIN = "https://blog.example.org"
@@ -53,6 +62,15 @@ POLL_SECONDS = 3.0  # as POLL_MS in bot/web/static/embed.js
 JITTER = 0.1
 TIMEOUT_SECONDS = 8.0
 TICKS = os.sysconf("SC_CLK_TCK")
+
+
+async def add_comment(database: Path) -> None:
+    """A new web comment on the seed post, stored as an import would store it."""
+    export = bench_web.SEED_EXPORT
+    seed = read_source(export.read_bytes(), source_hint=str(export)).posts[0]
+    new = SourceComment("bench-new", "Bench", "<p>A new comment.</p>", datetime.now(UTC))
+    async with Store.open(database) as store:
+        await save_source_post(store, replace(seed, comments=(*seed.comments, new)))
 
 
 @dataclass
@@ -115,7 +133,40 @@ async def one_page(base: str, tally: Tally, start_after: float, stop: asyncio.Ev
                 await asyncio.wait_for(stop.wait(), wait)
 
 
-async def simulate(base: str, pid: int, pages: int, seconds: int) -> dict[str, float]:
+def report_phase(title: str, tally: Tally, wall: float, server_cpu: float, own: float) -> None:
+    latencies = sorted(tally.latencies) or [0.0]
+    answered = sum(tally.statuses.values())
+    print()
+    print(f"{title}, {wall:.1f} s measured")
+    print(f"  requests answered:   {answered / wall:,.1f}/s  ({answered:,} in all)")
+    for status, count in sorted(tally.statuses.items()):
+        print(f"    {status}: {count:,} ({count / max(answered, 1):.1%})")
+    print(f"  errors (timeouts, refused connections): {tally.errors}")
+    print(
+        f"  latency seen by the pages: p50 {latencies[len(latencies) // 2] * 1000:.2f} ms, "
+        f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.2f} ms"
+    )
+    print(f"  serve CPU:           {server_cpu / wall:.1%} of one core")
+    print(f"  the pages' own CPU:  {own / wall:.1%} of one core (this process, same machine)")
+
+
+async def measure(tally: Tally, pid: int, seconds: float, during: Any = None) -> tuple[float, ...]:
+    """Wall time, the server's CPU seconds and this process's over `seconds` of counting."""
+    tally.statuses.clear()
+    tally.latencies.clear()
+    tally.errors = 0
+    tally.measuring = True
+    server_before, own_before = cpu_seconds(pid), time.process_time()
+    started = time.monotonic()
+    if during is not None:
+        await during
+    await asyncio.sleep(max(0.0, seconds - (time.monotonic() - started)))
+    wall = time.monotonic() - started
+    tally.measuring = False
+    return wall, cpu_seconds(pid) - server_before, time.process_time() - own_before
+
+
+async def simulate(base: str, pid: int, pages: int, seconds: int, database: Path) -> None:
     tally = Tally()
     stop = asyncio.Event()
     tasks = [
@@ -123,35 +174,17 @@ async def simulate(base: str, pid: int, pages: int, seconds: int) -> dict[str, f
         for _ in range(pages)
     ]
     await asyncio.sleep(2 * POLL_SECONDS)  # all open, each past its first answer
-    tally.measuring = True
-    server_before, own_before = cpu_seconds(pid), time.process_time()
-    started = time.monotonic()
-    await asyncio.sleep(seconds)
-    wall = time.monotonic() - started
-    server_cpu, own_cpu = cpu_seconds(pid) - server_before, time.process_time() - own_before
-    tally.measuring = False
-    stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    latencies = sorted(tally.latencies) or [0.0]
-    answered = sum(tally.statuses.values())
-    print()
-    print(
-        f"{pages:,} pages polling every {POLL_SECONDS:g} s (+-{JITTER:.0%}), {wall:.1f} s measured"
-    )
-    print(f"  requests answered:   {answered / wall:,.1f}/s  ({answered:,} in all)")
-    for status, count in sorted(tally.statuses.items()):
-        print(f"    {status}: {count:,} ({count / max(answered, 1):.1%})")
-    print(f"  errors (timeouts, refused connections): {tally.errors}")
+    every = f"{pages:,} pages polling every {POLL_SECONDS:g} s (+-{JITTER:.0%})"
+    report_phase(every, tally, *await measure(tally, pid, seconds))
     print(f"  preflights (once per page, before the run): {tally.preflights:,}")
-    print(
-        f"  latency seen by the pages: p50 {latencies[len(latencies) // 2] * 1000:.2f} ms, "
-        f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.2f} ms"
-    )
-    print(f"  serve CPU:           {server_cpu / wall:.1%} of one core")
     rss, peak = bench_web.rss_mb(pid), bench_web.rss_mb(pid, "VmHWM")
     print(f"  serve RSS:           {rss:.0f} MB (peak {peak:.0f} MB)")
-    print(f"  the pages' own CPU:  {own_cpu / wall:.1%} of one core (this process, same machine)")
-    return {"rate": answered / wall, "cpu": server_cpu / wall}
+    changed = await measure(tally, pid, 2 * POLL_SECONDS, add_comment(database))
+    report_phase("One new comment on the post, the next two intervals", tally, *changed)
+    now = bench_web.get(f"{base}/api/v1/comments?{urlencode({'url': SEED_URL})}")
+    print(f"  the post's comments now: {now.json()['post']['comment_count']}")
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def run(args: argparse.Namespace, processes: bench_web.Processes, folder: Path) -> None:
@@ -181,7 +214,7 @@ def run(args: argparse.Namespace, processes: bench_web.Processes, folder: Path) 
     if first.status != 200 or len(first.json()["comments"]) == 0:
         raise SystemExit(f"the seed post's comments did not answer: {first.status}")
     print(f"opening {args.pages:,} pages over {POLL_SECONDS:g} s ...", flush=True)
-    asyncio.run(simulate(base, pid, args.pages, args.seconds))
+    asyncio.run(simulate(base, pid, args.pages, args.seconds, folder / "embed.db"))
 
 
 def main() -> None:
