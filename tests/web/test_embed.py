@@ -41,7 +41,7 @@ from tests.web.conftest import Site, site_settings
 from tests.web.hostile import DISCORD_MESSAGES, WEB_COMMENTS
 
 if TYPE_CHECKING:
-    from playwright.async_api import Response
+    from playwright.async_api import Response, Route
 
 SEED_URL = "https://notes.example.org/2015/03/ai-weiwei-still-not-sorry/"
 LIVE_URL = "https://notes.example.org/weekly-notes/"
@@ -91,14 +91,16 @@ class Blog:
             f"img-src 'self' {tb} https:; style-src 'self'; base-uri 'none'"
         )
 
-    def _html(self, title: str, main: str) -> web.Response:
+    def _html(self, title: str, main: str, *, policy: bool = True) -> web.Response:
         text = (
             '<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<title>{escape(title)}</title><link rel="stylesheet" href="/site.css"></head>'
             f"<body><main>{main}</main></body></html>"
         )
         return web.Response(
-            text=text, content_type="text/html", headers={"Content-Security-Policy": self.policy()}
+            text=text,
+            content_type="text/html",
+            headers={"Content-Security-Policy": self.policy()} if policy else {},
         )
 
     async def post(self, request: web.Request) -> web.Response:
@@ -110,6 +112,7 @@ class Blog:
             '<div id="threadbridge-comments"></div>'
             f'<script src="{self.threadbridge}/embed.js" data-url="{escape(url)}" '
             f'data-theme="{escape(theme)}" async></script>',
+            policy=request.query.get("csp") != "off",
         )
 
     async def listing(self, request: web.Request) -> web.Response:
@@ -441,6 +444,73 @@ async def test_hostile_text_stays_inert_in_the_embed(tmp_path, page):
             assert "<script>alert(9)</script>" in text  # code shows as the text it is
             assert '"><img src=x onerror=alert(1)>' in text  # a name is only a name
             await screenshot(page, "embed-hostile")
+
+
+@pytest.mark.parametrize("policy", ["on", "off"])
+async def test_the_embed_checks_what_the_api_sends_again(store, page, page_events, policy):
+    """Were the server's sanitiser ever to let something through, the embed still would not:
+    the API's answer is rewritten here with raw hostile HTML and addresses, on a page with the
+    blog's CSP and on one without any (only the embed's own checks stand in the way)."""
+    payloads = [*WEB_COMMENTS, *DISCORD_MESSAGES]
+
+    async def hostile(route: Route) -> None:
+        response = await route.fetch()
+        data = await response.json()
+        sneaky = "javascript:window.__pwned=40"
+        for n, comment in enumerate(data["comments"]):
+            comment["html"] = payloads[n % len(payloads)]
+            comment["author"] = {"name": '<img src=x onerror="alert(41)">', "avatar_url": sneaky}
+            comment["discord_url"] = sneaky
+            comment["attachments"] = [
+                {"filename": "<b>f</b>", "url": sneaky, "content_type": "image/png", "size": 1}
+            ]
+            comment["reactions"] = [{"emoji": "<script>alert(42)</script>", "count": 1}]
+        data["post"]["thread_url"] = sneaky
+        headers = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in {"content-encoding", "content-length"}
+        }
+        await route.fulfill(status=response.status, headers=headers, json=data)
+
+    async with embedded(site_settings(store.path)) as (blog, _):
+        await page.route(f"{blog.threadbridge}/api/v1/comments?*", hostile)
+        await page.goto(post_page(blog, SEED_URL) + f"&csp={policy}")
+        embed = page.locator("#threadbridge-comments")
+        await expect(embed.locator("li.tb-comment")).to_have_count(24)
+        await embed.evaluate(
+            "e => e.querySelectorAll('*').forEach(n => {"
+            " for (const kind of ['mouseover', 'focus', 'mouseenter', 'click', 'load', 'error'])"
+            " n.dispatchEvent(new Event(kind, {bubbles: true})); })"
+        )
+        await page.wait_for_timeout(200)
+        assert await page.evaluate("window.__pwned") is None
+        assert await page.locator("script").count() == 1
+        dropped = "script, iframe, object, embed, svg, style, form, meta, link"
+        assert await embed.locator(dropped).count() == 0
+        addresses = await embed.evaluate(
+            "e => [...e.querySelectorAll('*')].flatMap(n => [...n.attributes])"
+            ".filter(a => ['href', 'src'].includes(a.name)).map(a => a.value)"
+        )
+        assert [a for a in addresses if not a.startswith(("http://", "https://"))] == []
+        attributes = await embed.evaluate(
+            "e => [...e.querySelectorAll('.tb-body *')].flatMap(n => [...n.attributes])"
+            ".map(a => a.name)"
+        )
+        assert set(attributes) <= {"href", "src", "alt", "class", "rel", "loading", "start"}
+        text = await embed.inner_text()
+        assert '<img src=x onerror="alert(41)">' in text
+        assert "<script>alert(42)</script> 1" in text
+        assert "still visible" in text
+        # Chromium reports the handlers and style attributes it meets while parsing, even in a
+        # template's inert content, as the page's CSP refusing them: that, and nothing else.
+        assert page_events.page_errors == [] and page_events.dialogs == []
+        refused = ("Executing inline event handler", "Applying inline style")
+        assert all(text.startswith(refused) for text in page_events.console_errors)
+        if policy == "off":
+            assert page_events.console_errors == []
+        assert page_events.outside_requests == []
+        page_events.clear()
 
 
 def live(settings: Settings, **changes) -> Settings:

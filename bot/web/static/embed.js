@@ -124,8 +124,10 @@ ${C} .tb-new>article{animation:tb-new 3s ease-out}
   }
 
   /* A comment's body: the server's sanitised HTML, parsed where nothing runs or loads (a
-     template's content), checked once more, then moved into the page. */
-  const DROP = "script,style,iframe,frame,object,embed,link,meta,base,form,svg,math,template";
+     fresh template's content), checked once more (the server's own allowlist of attributes, web
+     addresses only), then moved into the page. */
+  const DROP = "script,style,iframe,frame,object,embed,link,meta,base,form,input,button,svg,math,template";
+  const KEEP = new Set(["href", "src", "alt", "datetime", "start", "class", "width", "height"]);
   function body(html) {
     const template = document.createElement("template");
     template.innerHTML = html;
@@ -134,9 +136,7 @@ ${C} .tb-new>article{animation:tb-new 3s ease-out}
     for (const node of root.querySelectorAll("*")) {
       for (const { name, value } of [...node.attributes]) {
         const url = name === "href" || name === "src";
-        if (name.startsWith("on") || name === "style" || name === "srcset" || (url && !httpUrl(value))) {
-          node.removeAttribute(name);
-        }
+        if (!KEEP.has(name) || (url && !httpUrl(value))) node.removeAttribute(name);
       }
       if (node.localName === "a") node.rel = "nofollow ugc noopener";
       if (node.localName === "img") node.loading = "lazy";
