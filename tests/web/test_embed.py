@@ -41,7 +41,7 @@ from tests.web.conftest import Site, site_settings
 from tests.web.hostile import DISCORD_MESSAGES, WEB_COMMENTS
 
 if TYPE_CHECKING:
-    from playwright.async_api import Response, Route
+    from playwright.async_api import Page, Response, Route
 
 SEED_URL = "https://notes.example.org/2015/03/ai-weiwei-still-not-sorry/"
 LIVE_URL = "https://notes.example.org/weekly-notes/"
@@ -152,11 +152,12 @@ class Blog:
 
 @contextlib.asynccontextmanager
 async def embedded(
-    settings: Settings, port: int | None = None, **options
+    settings: Settings, port: int | None = None, page: Page | None = None, **options
 ) -> AsyncIterator[tuple[Blog, Site]]:
     """The blog, and threadbridge serving `settings`' database on a port of its own (`port`,
     else a free one) that is also its public address (the avatars it links must load from
-    here), allowing the blog."""
+    here), allowing the blog. `page` leaves for a blank page before the servers stop, so that
+    no picture still loading meets a closed port."""
     blog = Blog()
     await blog.start()
     try:
@@ -171,7 +172,11 @@ async def embedded(
         blog.threadbridge = settings.web_base_url or ""
         async with serving(settings, "127.0.0.1", port, **options) as server:
             async with aiohttp.ClientSession() as session:
-                yield blog, Site(server, session)
+                try:
+                    yield blog, Site(server, session)
+                finally:
+                    if page is not None:
+                        await page.goto("about:blank")
     finally:
         await blog.stop()
 
@@ -200,7 +205,7 @@ async def test_the_script_is_small_short_lived_and_served_as_javascript(store):
 
 
 async def test_the_seed_conversation_shows_on_another_site_in_light_and_dark(store, page):
-    async with embedded(site_settings(store.path)) as (blog, _):
+    async with embedded(site_settings(store.path), page=page) as (blog, _):
         await page.goto(post_page(blog, SEED_URL))
         embed = page.locator("#threadbridge-comments")
         await expect(embed.locator("li.tb-comment")).to_have_count(24)
@@ -241,7 +246,7 @@ async def test_the_seed_conversation_shows_on_another_site_in_light_and_dark(sto
 
 
 async def test_open_pages_ask_with_their_etag_and_not_while_hidden(store, page):
-    async with embedded(site_settings(store.path)) as (blog, _):
+    async with embedded(site_settings(store.path), page=page) as (blog, _):
         polls: list[tuple[int, str | None]] = []
 
         def seen(response: Response) -> None:
@@ -299,7 +304,7 @@ async def test_long_chains_wait_behind_a_button(tmp_path, page):
                 comments=tuple(comments),
             ),
         )
-        async with embedded(site_settings(store.path)) as (blog, _):
+        async with embedded(site_settings(store.path), page=page) as (blog, _):
             await page.goto(post_page(blog, LIVE_URL))
             embed = page.locator("#threadbridge-comments")
             await expect(embed.locator("li.tb-comment")).to_have_count(13)
@@ -338,7 +343,7 @@ async def test_attachments_and_reactions_show(tmp_path, page):
             ],
             POLICY,
         )
-        async with embedded(site_settings(store.path), port=port) as (blog, _):
+        async with embedded(site_settings(store.path), port=port, page=page) as (blog, _):
             await page.goto(post_page(blog, LIVE_URL))
             embed = page.locator("#threadbridge-comments")
             picture = embed.locator(".tb-files img")
@@ -355,7 +360,7 @@ async def test_attachments_and_reactions_show(tmp_path, page):
 
 
 async def test_the_count_script_fills_a_listing_with_one_request(store, page):
-    async with embedded(site_settings(store.path)) as (blog, _):
+    async with embedded(site_settings(store.path), page=page) as (blog, _):
         asked: list[str] = []
         page.on("request", lambda request: asked.append(request.url))
         unknown = "https://notes.example.org/never-written/"
@@ -371,7 +376,7 @@ async def test_the_count_script_fills_a_listing_with_one_request(store, page):
 
 
 async def test_with_the_api_down_readers_get_a_message_and_a_link(store, page, page_events):
-    async with embedded(site_settings(store.path)) as (blog, _):
+    async with embedded(site_settings(store.path), page=page) as (blog, _):
         await page.route(f"{blog.threadbridge}/api/**", lambda route: route.abort())
         await page.clock.install()
         await page.goto(post_page(blog, SEED_URL))
@@ -417,7 +422,7 @@ async def test_hostile_text_stays_inert_in_the_embed(tmp_path, page):
             ],
             POLICY,
         )
-        async with embedded(site_settings(store.path)) as (blog, _):
+        async with embedded(site_settings(store.path), page=page) as (blog, _):
             await page.goto(post_page(blog, HOSTILE_URL))
             embed = page.locator("#threadbridge-comments")
             total = len(WEB_COMMENTS) + len(DISCORD_MESSAGES)
@@ -473,7 +478,7 @@ async def test_the_embed_checks_what_the_api_sends_again(store, page, page_event
         }
         await route.fulfill(status=response.status, headers=headers, json=data)
 
-    async with embedded(site_settings(store.path)) as (blog, _):
+    async with embedded(site_settings(store.path), page=page) as (blog, _):
         await page.route(f"{blog.threadbridge}/api/v1/comments?*", hostile)
         await page.goto(post_page(blog, SEED_URL) + f"&csp={policy}")
         embed = page.locator("#threadbridge-comments")
@@ -529,7 +534,7 @@ async def test_replies_edits_and_deletes_in_discord_reach_an_open_page(
     settings = live(bot_settings)
     async with start_bot(settings, extensions=MODERATION) as bot:
         _, thread_id = await mirrored(bot, quiet_post(url=LIVE_URL))
-        async with embedded(settings, bot=bot_state(bot)) as (blog, _):
+        async with embedded(settings, page=page, bot=bot_state(bot)) as (blog, _):
             await page.goto(post_page(blog, LIVE_URL))
             embed = page.locator("#threadbridge-comments")
             await expect(embed.locator("h2")).to_have_text("0 comments")
@@ -572,7 +577,7 @@ async def test_a_held_comment_appears_on_an_open_page_once_approved(
     settings = live(bot_settings, rules_moderation_words=("refund",))
     async with start_bot(settings, extensions=MODERATION) as bot:
         _, thread_id = await mirrored(bot, quiet_post(url=LIVE_URL))
-        async with embedded(settings, bot=bot_state(bot)) as (blog, _):
+        async with embedded(settings, page=page, bot=bot_state(bot)) as (blog, _):
             await page.goto(post_page(blog, LIVE_URL))
             embed = page.locator("#threadbridge-comments")
             await expect(embed.locator("h2")).to_have_text("0 comments")
