@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Set-up and everyday commands, needing nothing but Python 3.11+.
 
-    python3 tasks.py run     create .venv if needed, install threadbridge, run the bot (same pid)
+    python3 tasks.py run     create .venv if needed, install threadbridge, run the bot (same pid);
+                             without a DISCORD_TOKEN configured, run the demo instead
+    python3 tasks.py bot     the same, never the demo: without a token it stops (exit 2), as
+                             a service should (deploy/threadbridge.service)
+    python3 tasks.py demo    the demo: the whole loop against a local stand-in for Discord
     python3 tasks.py test    create .venv if needed, install with test tools, run lint, types, tests
 
 Extra arguments after `test` go to pytest (e.g. `python3 tasks.py test -k store`).
@@ -61,7 +65,58 @@ def ensure_environment(extras: str = "") -> None:
     _marker(extras).write_text(wanted)
 
 
+DEMO_BANNER = """\
+This is the threadbridge demo: it runs against a local stand-in for Discord, a made-up
+community on this machine (nothing reaches Discord; no account needed).
+To connect a real Discord server, follow "Setting up the Discord application" in README.md,
+put DISCORD_TOKEN and the other settings in .env, and run `python3 tasks.py run` again.
+"""
+
+
+def _dotenv_value(path: Path, name: str) -> str | None:
+    """The value a .env file gives `name` (any case), read as the bot's settings read it:
+    `[export ]NAME=value`, quoted or with a ` #` comment after it; the last line wins."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    found = None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, equals, value = line.partition("=")
+        if not equals or key.strip().lower() != name:
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] in "'\"" and value[0] in value[1:]:
+            value = value[1 : value.index(value[0], 1)]
+        elif value.startswith("#"):
+            value = ""
+        else:
+            value = value.split(" #", 1)[0]
+        found = value.strip()
+    return found
+
+
+def token_configured(directory: Path) -> bool:
+    """Whether the bot would find a DISCORD_TOKEN: in the environment (which wins, whatever
+    the case of its name), else in `directory`'s .env. An empty value is no token."""
+    for key, value in os.environ.items():
+        if key.lower() == "discord_token":
+            return bool(value.strip())
+    return bool(_dotenv_value(directory / ".env", "discord_token"))
+
+
 def run(arguments: list[str]) -> int:
+    if not token_configured(Path.cwd()):
+        # A first look: the whole loop without a Discord account, said before anything else.
+        print("No DISCORD_TOKEN is configured, so the demo starts instead.", flush=True)
+        return demo(arguments)
+    return bot(arguments)
+
+
+def bot(arguments: list[str]) -> int:
     ensure_environment()
     command = [str(BIN / "threadbridge"), "run", *arguments]
     if os.name == "nt":
@@ -70,6 +125,21 @@ def run(arguments: list[str]) -> int:
     # closing terminal's SIGHUP reach it, not a wrapper that would die and leave it running.
     sys.stdout.flush()
     os.execv(command[0], command)
+
+
+def demo(arguments: list[str]) -> int:
+    print(DEMO_BANNER, flush=True)
+    ensure_environment()
+    # The demo runs from this folder, like discord_emulator: not installed with threadbridge.
+    # -P: the working directory's own folders never stand in for the project's.
+    command = [str(PYTHON), "-P", "-m", "demo", *arguments]
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    if os.name == "nt":
+        return subprocess.call(command, env=environment)
+    # As for `run`: Ctrl-C and SIGTERM reach the demo itself, which stops everything it started.
+    sys.stdout.flush()
+    os.execve(command[0], command, environment)
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -118,7 +188,7 @@ def test(arguments: list[str]) -> int:
 
 
 def main() -> int:
-    commands = {"run": run, "test": test}
+    commands = {"run": run, "bot": bot, "demo": demo, "test": test}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2

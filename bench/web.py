@@ -8,7 +8,7 @@ the first run (about a minute; misaka needs a C compiler) and reused after. If t
 is left out and the table says why.
 
 The data: a fresh database with the seed post imported from the WordPress export
-(tests/mirror/sources/data/seed_export.xml, 24 comments, nested 3 deep) by `threadbridge import
+(demo/seed_export.xml, 24 comments, nested 3 deep) by `threadbridge import
 --no-threads`, and a second post with 5,000 comments written here through the store (Discord
 replies and web comments mixed, about 1 in 5 a reply, bodies of 50-800 characters with some
 Discord markdown).
@@ -81,7 +81,7 @@ from bot.store.models import MirrorState, SourceComment  # noqa: E402
 from bot.store.posts import find_post, save_source_post  # noqa: E402
 from bot.store.replies import insert_reply_in, set_reactions_in  # noqa: E402
 
-SEED_EXPORT = ROOT / "tests" / "mirror" / "sources" / "data" / "seed_export.xml"
+SEED_EXPORT = ROOT / "demo" / "seed_export.xml"
 ISSO_VERSION = "0.14.0"
 DEFAULT_ISSO_VENV = Path(tempfile.gettempdir()) / "threadbridge-bench-isso"
 HOST = "127.0.0.1"

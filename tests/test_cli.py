@@ -249,7 +249,7 @@ async def test_register_commands_does_that_and_nothing_else(emulator, community,
     assert not any(event["logger"].startswith("apscheduler") for event in events)
 
 
-SEED_EXPORT = Path(__file__).parent / "mirror" / "sources" / "data" / "seed_export.xml"
+SEED_EXPORT = Path(__file__).parent.parent / "demo" / "seed_export.xml"
 
 
 def test_import_is_idempotent_and_status_shows_it(tmp_path):

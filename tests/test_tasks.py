@@ -30,9 +30,9 @@ pytestmark = [
 ]
 
 
-def tasks_run(*arguments, cwd, env=None):
+def tasks_run(*arguments, cwd, env=None, command="run"):
     return subprocess.run(
-        [sys.executable, str(ROOT / "tasks.py"), "run", *arguments],
+        [sys.executable, str(ROOT / "tasks.py"), command, *arguments],
         cwd=cwd,
         env={**clean_environment(), **(env or {})},
         capture_output=True,
@@ -42,9 +42,19 @@ def tasks_run(*arguments, cwd, env=None):
 
 
 def test_run_passes_the_bots_exit_status_through(tmp_path):
-    result = tasks_run(cwd=tmp_path)
+    # With a token the real bot runs (without one, the demo: tests/demo), and says what else
+    # is missing.
+    result = tasks_run(cwd=tmp_path, env={"DISCORD_TOKEN": "a-token"})
+    assert result.returncode == 2
+    assert "GUILD_ID: missing" in result.stderr
+
+
+def test_bot_never_starts_the_demo_without_a_token(tmp_path):
+    # What the service unit runs: a missing token stops it (exit 2, not restarted).
+    result = tasks_run(cwd=tmp_path, command="bot")
     assert result.returncode == 2
     assert "DISCORD_TOKEN: missing" in result.stderr
+    assert "demo" not in result.stdout
     assert "Traceback" not in result.stderr
 
 

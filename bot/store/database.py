@@ -137,7 +137,7 @@ class Store(_Reads):
         async with self._write_lock:
             token = _in_transaction.set(True)
             try:
-                await self._writer.execute("BEGIN IMMEDIATE")
+                await self._begin()
                 try:
                     yield self._writer
                 except BaseException:
@@ -146,6 +146,19 @@ class Store(_Reads):
                 await self._writer.execute("COMMIT")
             finally:
                 _in_transaction.reset(token)
+
+    async def _begin(self) -> None:
+        """BEGIN IMMEDIATE. The writer's thread runs it even when the awaiting task is cancelled
+        meanwhile: the transaction it then opens is rolled back before the cancellation goes on,
+        or the connection would stay inside it and refuse every later write."""
+        begin = asyncio.ensure_future(self._writer.execute("BEGIN IMMEDIATE"))
+        try:
+            await asyncio.shield(begin)
+        except asyncio.CancelledError:
+            await asyncio.wait([begin])
+            if not begin.cancelled() and begin.exception() is None:
+                await self._writer.execute("ROLLBACK")
+            raise
 
     async def write_in_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work` inside one BEGIN IMMEDIATE transaction on the writer connection's own thread:

@@ -15,7 +15,7 @@ from bot.store.posts import save_source_post
 from bot.store.web_comments import comment_message_ids
 from tests.shared_files import shared_file
 
-SEED_EXPORT = Path(__file__).parent / "sources" / "data" / "seed_export.xml"
+SEED_EXPORT = Path(__file__).parents[2] / "demo" / "seed_export.xml"
 MIRROR_EXTENSIONS = ("cogs.admin", "cogs.mirror")
 PING = re.compile(r"@(everyone|here)|<@!?\d+>|<@&\d+>")
 

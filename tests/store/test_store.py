@@ -206,6 +206,22 @@ async def test_transactions_do_not_nest(store):
                 pass
 
 
+async def test_a_writer_cancelled_while_beginning_leaves_no_transaction_open(store):
+    # Cancelled while BEGIN IMMEDIATE is on its way (as when the bot stops mid-write): the
+    # next write must still be able to begin.
+    async def write():
+        async with store.transaction() as db:
+            await db.execute("SELECT 1")
+
+    task = asyncio.create_task(write())
+    await asyncio.sleep(0)  # the task now awaits its BEGIN
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    post, _ = await add_post(store, sample_post())
+    assert (await get_post(store, post.id)).title == post.title
+
+
 async def test_readers_never_see_uncommitted_writes(store):
     post, _ = await add_post(store, sample_post())
     inside = asyncio.Event()

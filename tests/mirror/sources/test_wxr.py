@@ -19,6 +19,8 @@ from bot.mirror.sources.wxr import (
 )
 
 DATA = Path(__file__).parent / "data"
+# The export the demo imports too (python -m demo).
+SEED_EXPORT = Path(__file__).parents[3] / "demo" / "seed_export.xml"
 WP = "http://wordpress.org/export/1.2/"
 HTTPS_WP = "https://wordpress.org/export/1.2/"
 
@@ -32,7 +34,7 @@ SEED_AUTHORS = [
 
 
 def seed_export() -> bytes:
-    return (DATA / "seed_export.xml").read_bytes()
+    return SEED_EXPORT.read_bytes()
 
 
 def wxr(items: str, *, namespace: str = WP, link: str = "https://club.example.net") -> bytes:
