@@ -3,7 +3,7 @@
     PYTHONPATH=. .venv/bin/python bench/embed.py [--pages 1000] [--seconds 30]
 
 The data: a fresh database with the seed post imported from the WordPress export
-(tests/mirror/sources/data/seed_export.xml, 24 comments) by `threadbridge import --no-threads`.
+(demo/seed_export.xml, 24 comments) by `threadbridge import --no-threads`.
 
 Each simulated page does what static/embed.js does in a browser on another site (an `Origin`
 header, the server allowing it in WEB_ALLOWED_ORIGINS): it asks for the post's comments by its
