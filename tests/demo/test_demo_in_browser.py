@@ -23,7 +23,7 @@ async def test_the_demo_page_shows_the_thread_and_sends_the_form(tmp_path, page,
     try:
         async with aiohttp.ClientSession() as http:
             async with http.get(address.replace("/demo/", "/embed.js")) as answer:
-                embed_served = answer.status == 200
+                assert answer.status == 200
         await page.set_viewport_size({"width": 1280, "height": 900})
         await page.goto(address)
         thread = page.locator("#thread .message")
@@ -40,13 +40,12 @@ async def test_the_demo_page_shows_the_thread_and_sends_the_form(tmp_path, page,
         await expect(page.locator("#text")).to_have_value("")
         await expect(thread.last).to_contain_text("Hello from the browser")
         assert "You (visitor)" in await thread.last.inner_text()
-        if embed_served:
-            comments = page.locator("#threadbridge-comments")
-            await expect(comments).to_contain_text("Hello from the browser", timeout=30_000)
+        comments = page.locator("#threadbridge-comments")
+        await expect(comments).to_contain_text("Hello from the browser", timeout=30_000)
+        await expect(comments).to_contain_text("Ai Weiwei")
         await screenshot(page, "demo-page")
-        if not embed_served:  # the embed is not in this version yet: its script is missing
-            assert all("/embed.js" in error for error in page_events.console_errors)
-            page_events.clear()
     finally:
+        # Leave the page before the demo stops, or its polling meets a closed port.
+        await page.goto("about:blank")
         _, stderr = await stopped(process)
     assert process.returncode == 0, stderr
