@@ -69,6 +69,13 @@ def custom_ids(message_or_payload):
     return [button["custom_id"] for row in components for button in row["components"]]
 
 
+def approve_in_modlog(emulator, community, comment_id):
+    """The moderator clicks Approve on the held comment's post in the mod-log: the interaction."""
+    button = f"tb:review:approve:{comment_id}"
+    post = next(p for p in modlog_posts(emulator, community) if button in custom_ids(p))
+    return emulator.click_button(post.id, community.moderator_id, button)
+
+
 def reply_text(interaction):
     response = interaction.responses[-1]
     data = response.data or {}
@@ -712,9 +719,7 @@ async def test_autocomplete_answers_only_those_who_may_run_the_command(
         for subcommand in ("approve", "remove"):
             options = {"comment": "refund"}
             assert await choices(bob, "mod", subcommand, options, "comment") == []
-            assert await choices(moderator, "mod", subcommand, options, "comment") == [
-                str(held.id)
-            ]
+            assert await choices(moderator, "mod", subcommand, options, "comment") == [str(held.id)]
         for subcommand in ("lock", "unlock", "purge"):
             assert await choices(bob, "mod", subcommand, {"post": "weekly"}, "post") == []
             assert await choices(moderator, "mod", subcommand, {"post": "weekly"}, "post") == [

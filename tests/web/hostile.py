@@ -6,6 +6,17 @@ show all of them and check that neither happened, and that the text is still the
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from bot.comments.apply import apply_batch
+from bot.comments.events import Created
+from bot.store.mirrors import record_mirror
+from bot.store.models import MirrorState, SourceComment, SourcePost
+from bot.store.posts import save_source_post
+from tests.comments.test_apply import POLICY, THREAD, msg
+
+HOSTILE_URL = "https://notes.example.org/hostile/"
+
 DISCORD_MESSAGES = [
     "<script>window.__pwned = 1; alert(1)</script>",
     '<img src=x onerror="window.__pwned=2;alert(2)">',
@@ -34,3 +45,33 @@ WEB_COMMENTS = [
     '<iframe src="javascript:alert(26)"></iframe><object data="x"></object>',
     "<p>&lt;script&gt;alert(27)&lt;/script&gt; as text</p>",
 ]
+
+
+async def store_hostile_post(store) -> int:
+    """A mirrored post whose title, body, web comments, Discord replies and author names are all
+    hostile; its id."""
+    when = datetime(2025, 3, 1, tzinfo=UTC)
+    saved = await save_source_post(
+        store,
+        SourcePost(
+            source="test",
+            external_id="hostile",
+            title="<script>alert('title')</script>",
+            url=HOSTILE_URL,
+            content_html="<p>Body<script>window.__pwned=99</script></p>",
+            comments=tuple(
+                SourceComment(str(n), f"web <b>{n}</b>", html, when + timedelta(minutes=n))
+                for n, html in enumerate(WEB_COMMENTS)
+            ),
+        ),
+    )
+    await record_mirror(store, saved.post.id, MirrorState.MIRRORED, thread_id=THREAD)
+    await apply_batch(
+        store,
+        [
+            Created(msg(n + 1, text, name='"><img src=x onerror=alert(1)>'))
+            for n, text in enumerate(DISCORD_MESSAGES)
+        ],
+        POLICY,
+    )
+    return saved.post.id

@@ -36,16 +36,15 @@ from tests.browser import screenshot
 from tests.comments.test_apply import POLICY, THREAD, msg, sid
 from tests.comments.test_live import eventually, mirrored
 from tests.mirror.test_mirroring import seed_post
-from tests.moderation.test_live import MODERATION, custom_ids, modlog_posts, quiet_post, settled
+from tests.moderation.test_live import MODERATION, approve_in_modlog, quiet_post, settled
 from tests.web.conftest import Site, site_settings
-from tests.web.hostile import DISCORD_MESSAGES, WEB_COMMENTS
+from tests.web.hostile import DISCORD_MESSAGES, HOSTILE_URL, WEB_COMMENTS, store_hostile_post
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, Response, Route
 
 SEED_URL = "https://notes.example.org/2015/03/ai-weiwei-still-not-sorry/"
 LIVE_URL = "https://notes.example.org/weekly-notes/"
-HOSTILE_URL = "https://notes.example.org/hostile/"
 MOST_GZIPPED = 8 * 1024
 LIVE_MS = 5_000
 
@@ -397,31 +396,8 @@ async def test_with_the_api_down_readers_get_a_message_and_a_link(store, page, p
 
 
 async def test_hostile_text_stays_inert_in_the_embed(tmp_path, page):
-    when = datetime(2025, 3, 1, tzinfo=UTC)
     async with Store.open(tmp_path / "site.db") as store:
-        saved = await save_source_post(
-            store,
-            SourcePost(
-                source="test",
-                external_id="hostile",
-                title="<script>alert('title')</script>",
-                url=HOSTILE_URL,
-                content_html="<p>Body<script>window.__pwned=99</script></p>",
-                comments=tuple(
-                    SourceComment(str(n), f"web <b>{n}</b>", html, when + timedelta(minutes=n))
-                    for n, html in enumerate(WEB_COMMENTS)
-                ),
-            ),
-        )
-        await record_mirror(store, saved.post.id, MirrorState.MIRRORED, thread_id=THREAD)
-        await apply_batch(
-            store,
-            [
-                Created(msg(n + 1, text, name='"><img src=x onerror=alert(1)>'))
-                for n, text in enumerate(DISCORD_MESSAGES)
-            ],
-            POLICY,
-        )
+        await store_hostile_post(store)
         async with embedded(site_settings(store.path), page=page) as (blog, _):
             await page.goto(post_page(blog, HOSTILE_URL))
             embed = page.locator("#threadbridge-comments")
@@ -594,14 +570,7 @@ async def test_a_held_comment_appears_on_an_open_page_once_approved(
             await page.wait_for_timeout(3_500)  # a poll or more: still not shown
             assert "refund" not in await embed.inner_text()
             comment = await comment_by_message(bot.store, held.id)
-            post = next(
-                p
-                for p in modlog_posts(emulator, community)
-                if f"tb:review:approve:{comment.id}" in custom_ids(p)
-            )
-            click = emulator.click_button(
-                post.id, community.moderator_id, f"tb:review:approve:{comment.id}"
-            )
+            click = approve_in_modlog(emulator, community, comment.id)
             await emulator.wait_for_response(click)
             await embed.get_by_text("where is my refund").wait_for(timeout=LIVE_MS)
             await expect(embed.locator("h2")).to_have_text("2 comments")

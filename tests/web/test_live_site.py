@@ -9,7 +9,7 @@ from bot.store.comment_refs import comment_by_message
 from bot.store.models import CommentStatus
 from bot.web.operators import bot_state
 from tests.comments.test_live import eventually, mirrored
-from tests.moderation.test_live import MODERATION, custom_ids, modlog_posts, quiet_post, settled
+from tests.moderation.test_live import MODERATION, approve_in_modlog, quiet_post, settled
 from tests.web.conftest import served
 
 POST_URL = "https://notes.example.org/weekly-notes/"
@@ -103,14 +103,7 @@ async def test_a_held_comment_shows_only_once_a_moderator_approves_it(
             await settled(bot)
             assert "refund" not in (await comments_of(site)).text
             comment = await comment_by_message(bot.store, held.id)
-            post = next(
-                p
-                for p in modlog_posts(emulator, community)
-                if f"tb:review:approve:{comment.id}" in custom_ids(p)
-            )
-            click = emulator.click_button(
-                post.id, community.moderator_id, f"tb:review:approve:{comment.id}"
-            )
+            click = approve_in_modlog(emulator, community, comment.id)
             await emulator.wait_for_response(click)
             approved = await until(site, lambda page: len(texts(page)) == 2)
             assert texts(approved.json()) == ["fine words", "where is my refund"]

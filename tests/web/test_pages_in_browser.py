@@ -3,21 +3,14 @@ light and dark, and hostile comments that stay inert text."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
-from bot.comments.apply import apply_batch
-from bot.comments.events import Created
 from bot.store import Store
-from bot.store.mirrors import record_mirror
-from bot.store.models import MirrorState, SourceComment, SourcePost
 from bot.store.posts import save_source_post
 from tests.browser import screenshot
-from tests.comments.test_apply import POLICY, THREAD, msg
 from tests.mirror.test_mirroring import seed_post
 from tests.web.conftest import served, site_settings
-from tests.web.hostile import DISCORD_MESSAGES, WEB_COMMENTS
+from tests.web.hostile import store_hostile_post
 
 
 @pytest.fixture
@@ -56,32 +49,9 @@ async def test_the_seed_posts_conversation_reads_well_in_light_and_dark(store, p
 
 
 async def test_hostile_comments_stay_inert_text_on_every_page(store, page):
-    when = datetime(2025, 3, 1, tzinfo=UTC)
-    saved = await save_source_post(
-        store,
-        SourcePost(
-            source="test",
-            external_id="hostile",
-            title="<script>alert('title')</script>",
-            url="https://notes.example.org/hostile/",
-            content_html="<p>Body<script>window.__pwned=99</script></p>",
-            comments=tuple(
-                SourceComment(str(n), f"web <b>{n}</b>", html, when + timedelta(minutes=n))
-                for n, html in enumerate(WEB_COMMENTS)
-            ),
-        ),
-    )
-    await record_mirror(store, saved.post.id, MirrorState.MIRRORED, thread_id=THREAD)
-    await apply_batch(
-        store,
-        [
-            Created(msg(n + 1, text, name='"><img src=x onerror=alert(1)>'))
-            for n, text in enumerate(DISCORD_MESSAGES)
-        ],
-        POLICY,
-    )
+    post_id = await store_hostile_post(store)
     async with served(site_settings(store.path)) as site:
-        for path in [f"/posts/{saved.post.id}", "/"]:
+        for path in [f"/posts/{post_id}", "/"]:
             await page.goto(site.base + path)
             await page.wait_for_load_state("load")
             # Whatever a reader might point at or focus: a handler would fire now.
@@ -100,7 +70,7 @@ async def test_hostile_comments_stay_inert_text_on_every_page(store, page):
                 ".filter(a => a.name.startsWith('on') || a.name === 'style').map(a => a.name)"
             )
             assert handlers == []
-        text = await page.goto(f"{site.base}/posts/{saved.post.id}")
+        text = await page.goto(f"{site.base}/posts/{post_id}")
         body = await page.inner_text("main")
         assert "<script>alert('title')</script>" in body  # shown as the text it is
         assert "evil right-to-left text" in body and "end" in body
