@@ -117,7 +117,7 @@ def normalise(text: str) -> str:
 def _normalise_ascii(text: str) -> str:
     # ASCII folds to ASCII, a fixed point, in one pass. Once lowercased and squeezed, only
     # leetspeak is left to fold, in the few tokens that have a digit, "@" or "$".
-    squeezed = " ".join(text.lower().split())
+    squeezed = _squeeze_ascii(text.lower())
     pieces: list[str] = []
     done = 0  # squeezed[:done] is in pieces
     for hit in _LEET_CHAR.finditer(squeezed):
@@ -133,6 +133,23 @@ def _normalise_ascii(text: str) -> str:
         return squeezed
     pieces.append(squeezed[done:])
     return "".join(pieces)
+
+
+# The characters str.split() splits ASCII text on, besides the space.
+_ASCII_WHITESPACE = "\n\t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def _squeeze_ascii(text: str) -> str:
+    """`" ".join(text.split())` for ASCII `text`, without making a string of each word."""
+    # A long comment has hundreds of words, and split() makes each a string; replace() and `in`
+    # are fast scans. Most texts hold only spaces and newlines.
+    for space in _ASCII_WHITESPACE:
+        if space in text:
+            text = text.replace(space, " ")
+    # Each pass halves every run of spaces: a run of n takes log2(n) passes.
+    while "  " in text:
+        text = text.replace("  ", " ")
+    return text.strip(" ")
 
 
 # Bounded in entries, and in the length of the tokens and folds it keeps.

@@ -19,6 +19,7 @@ from bot.moderation.text import (
     _WORD,
     _fold,
     _refold,
+    _squeeze_ascii,
     _visible,
     collapse_spacing,
     normalise,
@@ -157,6 +158,29 @@ def test_normalise_folds_as_the_whole_text_would(text):
     _TOKEN_CACHE.clear()
     assert normalise(text) == expected  # every token new
     assert normalise(text) == expected  # every token cached
+
+
+# Every ASCII character, with the separators, leetspeak and whitespace weighted up.
+ASCII_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(max_codepoint=0x7F),
+        st.sampled_from(" \n\t\r\x0b\x0c\x1c\x1d\x1e\x1fA0$@_.-"),
+    )
+)
+
+
+@given(ASCII_TEXT)
+def test_ascii_fast_path_folds_as_the_full_pipeline(text):
+    expected = reference_normalise(text)
+    assert normalise(text) == expected
+    _TOKEN_CACHE.clear()
+    assert normalise(text) == expected
+    assert normalise(text) == expected
+
+
+@given(ASCII_TEXT)
+def test_squeezing_ascii_is_split_and_join(text):
+    assert _squeeze_ascii(text) == " ".join(text.split())
 
 
 def test_whitespace_stays_whitespace_through_folding():
