@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 import re2
@@ -123,11 +123,11 @@ def _normalise_ascii(text: str) -> str:
     squeezed = _squeeze_ascii(text.lower())
     pieces: list[str] = []
     done = 0  # squeezed[:done] is in pieces
-    for hit in _LEET_CHAR.finditer(squeezed):
-        if hit.start() < done:
+    for at in _leet_positions(squeezed):
+        if at < done:
             continue  # in the token just folded
-        start = squeezed.rfind(" ", 0, hit.start()) + 1
-        end = squeezed.find(" ", hit.end())
+        start = squeezed.rfind(" ", 0, at) + 1
+        end = squeezed.find(" ", at + 1)
         end = len(squeezed) if end == -1 else end
         token = squeezed[start:end]
         pieces += (squeezed[done:start], _TOKEN_CACHE.get(token) or _fold_new_token(token))
@@ -136,6 +136,25 @@ def _normalise_ascii(text: str) -> str:
         return squeezed
     pieces.append(squeezed[done:])
     return "".join(pieces)
+
+
+_LEET_CHARS = "0123456789@$"
+# Up to this many, leetspeak characters are found by a scan for each: cheaper than a regex
+# search through long text, which would try every position.
+_FEW_LEET = 16
+
+
+def _leet_positions(text: str) -> Iterable[int]:
+    """Where ASCII `text` has a digit, "@" or "$", in order."""
+    positions: list[int] = []
+    for character in _LEET_CHARS:
+        at = text.find(character)
+        while at != -1:
+            if len(positions) == _FEW_LEET:
+                return (hit.start() for hit in _LEET_CHAR.finditer(text))
+            positions.append(at)
+            at = text.find(character, at + 1)
+    return sorted(positions)
 
 
 # The characters str.split() splits ASCII text on, besides the space.

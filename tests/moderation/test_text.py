@@ -11,6 +11,7 @@ from bot.moderation.text import (
     _COMMON_COMPATIBILITY,
     _COMMON_INVISIBLE,
     _INVISIBLE,
+    _LEET_CHAR,
     _MARKS_AND_INVISIBLE,
     _SEPARATOR,
     _SPACED_RUN,
@@ -18,6 +19,7 @@ from bot.moderation.text import (
     _TOKEN_CACHE,
     _WORD,
     _fold,
+    _leet_positions,
     _refold,
     _squeeze_ascii,
     _visible,
@@ -181,6 +183,14 @@ def test_ascii_fast_path_folds_as_the_full_pipeline(text):
 @given(ASCII_TEXT)
 def test_squeezing_ascii_is_split_and_join(text):
     assert _squeeze_ascii(text) == " ".join(text.split())
+
+
+@given(ASCII_TEXT)
+def test_leet_positions_are_where_the_regex_finds_them(text):
+    expected = [hit.start() for hit in _LEET_CHAR.finditer(text)]
+    assert list(_leet_positions(text)) == expected
+    many = text + "1@$" * 6  # past the few found without the regex
+    assert list(_leet_positions(many)) == [hit.start() for hit in _LEET_CHAR.finditer(many)]
 
 
 def test_whitespace_stays_whitespace_through_folding():
