@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 import re2
@@ -82,12 +82,12 @@ def strip_invisible(text: str) -> str:
         for character, replacement in _COMMON_COMPATIBILITY:
             text = text.replace(character, replacement)
         text = unicodedata.normalize("NFKC", text)
-    if _plainly_visible(text):
-        return text
     # translate() looks every character up in a dict: first take out the usual suspects (the
-    # joiner in emoji sequences, zero-width spaces) with replace(), which is a fast scan.
+    # joiner in emoji sequences, zero-width spaces) with replace(), after a fast scan for each.
+    # Text with none of them is left as it was: they are all format characters.
     for invisible in _COMMON_INVISIBLE:
-        text = text.replace(invisible, "")
+        if invisible in text:
+            text = text.replace(invisible, "")
     if _plainly_visible(text):
         return text
     return text.translate(_INVISIBLE)
@@ -96,7 +96,10 @@ def strip_invisible(text: str) -> str:
 def _plainly_visible(text: str) -> bool:
     # isprintable() is False for every format character and surrogate, and for more (line
     # breaks, private use): when it holds, only the blank letters could be left to remove.
-    return text.replace("\n", " ").isprintable() and _BLANK_LETTER.search(text) is None
+    # A scan for each of the eight costs less than one regex search over long text.
+    return text.replace("\n", " ").isprintable() and not any(
+        letter in text for letter in _INVISIBLE_LETTERS
+    )
 
 
 def normalise(text: str) -> str:
@@ -117,14 +120,14 @@ def normalise(text: str) -> str:
 def _normalise_ascii(text: str) -> str:
     # ASCII folds to ASCII, a fixed point, in one pass. Once lowercased and squeezed, only
     # leetspeak is left to fold, in the few tokens that have a digit, "@" or "$".
-    squeezed = " ".join(text.lower().split())
+    squeezed = _squeeze_ascii(text.lower())
     pieces: list[str] = []
     done = 0  # squeezed[:done] is in pieces
-    for hit in _LEET_CHAR.finditer(squeezed):
-        if hit.start() < done:
+    for at in _leet_positions(squeezed):
+        if at < done:
             continue  # in the token just folded
-        start = squeezed.rfind(" ", 0, hit.start()) + 1
-        end = squeezed.find(" ", hit.end())
+        start = squeezed.rfind(" ", 0, at) + 1
+        end = squeezed.find(" ", at + 1)
         end = len(squeezed) if end == -1 else end
         token = squeezed[start:end]
         pieces += (squeezed[done:start], _TOKEN_CACHE.get(token) or _fold_new_token(token))
@@ -133,6 +136,42 @@ def _normalise_ascii(text: str) -> str:
         return squeezed
     pieces.append(squeezed[done:])
     return "".join(pieces)
+
+
+_LEET_CHARS = "0123456789@$"
+# Up to this many, leetspeak characters are found by a scan for each: cheaper than a regex
+# search through long text, which would try every position.
+_FEW_LEET = 16
+
+
+def _leet_positions(text: str) -> Iterable[int]:
+    """Where ASCII `text` has a digit, "@" or "$", in order."""
+    positions: list[int] = []
+    for character in _LEET_CHARS:
+        at = text.find(character)
+        while at != -1:
+            if len(positions) == _FEW_LEET:
+                return (hit.start() for hit in _LEET_CHAR.finditer(text))
+            positions.append(at)
+            at = text.find(character, at + 1)
+    return sorted(positions)
+
+
+# The characters str.split() splits ASCII text on, besides the space.
+_ASCII_WHITESPACE = "\n\t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def _squeeze_ascii(text: str) -> str:
+    """`" ".join(text.split())` for ASCII `text`, without making a string of each word."""
+    # A long comment has hundreds of words, and split() makes each a string; replace() and `in`
+    # are fast scans. Most texts hold only spaces and newlines.
+    for space in _ASCII_WHITESPACE:
+        if space in text:
+            text = text.replace(space, " ")
+    # Each pass halves every run of spaces: a run of n takes log2(n) passes.
+    while "  " in text:
+        text = text.replace("  ", " ")
+    return text.strip(" ")
 
 
 # Bounded in entries, and in the length of the tokens and folds it keeps.
@@ -232,7 +271,6 @@ _INVISIBLE = _Deletions(_visible)
 _MARKS_AND_INVISIBLE = _Deletions(lambda ch: _visible(ch) and not unicodedata.combining(ch))
 _LEET_TABLE = str.maketrans(_LEET)
 _LEET_CHAR = re.compile(r"[0-9@$]")
-_BLANK_LETTER = re.compile(f"[{''.join(sorted(_INVISIBLE_LETTERS))}]")
 # Compatibility characters common in real text (ellipsis, no-break spaces), with their NFKC.
 _COMMON_COMPATIBILITY = (("\u2026", "..."), ("\u00a0", " "), ("\u202f", " "))
 # Format characters (category Cf) that turn up in real text: emoji sequences, zero-width tricks.

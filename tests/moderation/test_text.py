@@ -11,6 +11,7 @@ from bot.moderation.text import (
     _COMMON_COMPATIBILITY,
     _COMMON_INVISIBLE,
     _INVISIBLE,
+    _LEET_CHAR,
     _MARKS_AND_INVISIBLE,
     _SEPARATOR,
     _SPACED_RUN,
@@ -18,7 +19,9 @@ from bot.moderation.text import (
     _TOKEN_CACHE,
     _WORD,
     _fold,
+    _leet_positions,
     _refold,
+    _squeeze_ascii,
     _visible,
     collapse_spacing,
     normalise,
@@ -157,6 +160,37 @@ def test_normalise_folds_as_the_whole_text_would(text):
     _TOKEN_CACHE.clear()
     assert normalise(text) == expected  # every token new
     assert normalise(text) == expected  # every token cached
+
+
+# Every ASCII character, with the separators, leetspeak and whitespace weighted up.
+ASCII_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(max_codepoint=0x7F),
+        st.sampled_from(" \n\t\r\x0b\x0c\x1c\x1d\x1e\x1fA0$@_.-"),
+    )
+)
+
+
+@given(ASCII_TEXT)
+def test_ascii_fast_path_folds_as_the_full_pipeline(text):
+    expected = reference_normalise(text)
+    assert normalise(text) == expected
+    _TOKEN_CACHE.clear()
+    assert normalise(text) == expected
+    assert normalise(text) == expected
+
+
+@given(ASCII_TEXT)
+def test_squeezing_ascii_is_split_and_join(text):
+    assert _squeeze_ascii(text) == " ".join(text.split())
+
+
+@given(ASCII_TEXT)
+def test_leet_positions_are_where_the_regex_finds_them(text):
+    expected = [hit.start() for hit in _LEET_CHAR.finditer(text)]
+    assert list(_leet_positions(text)) == expected
+    many = text + "1@$" * 6  # past the few found without the regex
+    assert list(_leet_positions(many)) == [hit.start() for hit in _LEET_CHAR.finditer(many)]
 
 
 def test_whitespace_stays_whitespace_through_folding():
