@@ -72,6 +72,11 @@ class _Reads:
         row = await self.fetch_one(sql, parameters)
         return None if row is None else row[0]
 
+    async def data_version(self) -> int:
+        """A number that changes whenever another connection commits a change (SQLite's
+        data_version, asked on the read connection): what the web side's caches are keyed on."""
+        return int(await self.fetch_value("PRAGMA data_version"))
+
 
 class Store(_Reads):
     """One write connection (every write through `transaction()` or `write_in_thread()`) and
@@ -218,10 +223,6 @@ class ReadStore(_Reads):
         finally:
             await reader.close()
 
-    async def data_version(self) -> int:
-        """A number that changes whenever another connection commits a change (SQLite's
-        data_version): what the web side's caches are keyed on."""
-        return int(await self.fetch_value("PRAGMA data_version"))
 
 
 def _run_in_transaction(

@@ -11,7 +11,7 @@ import aiosqlite
 
 from bot.clock import from_db, from_db_optional, to_db, utcnow
 from bot.store.comments import NewComment, add_comment_in, upsert_author_in
-from bot.store.database import Store
+from bot.store.database import ReadStore, Store
 from bot.store.models import Post, Source, SourceComment, SourcePost
 
 
@@ -75,7 +75,7 @@ async def find_post(store: Store, source: str, external_id: str) -> Post | None:
     return None if row is None else post_from_row(row)
 
 
-async def count_posts(store: Store) -> int:
+async def count_posts(store: Store | ReadStore) -> int:
     return int(await store.fetch_value("SELECT count(*) FROM posts"))
 
 

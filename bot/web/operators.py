@@ -21,6 +21,7 @@ from prometheus_client.utils import floatToGoString
 
 from bot.client import Threadbridge
 from bot.store.health import store_numbers
+from bot.store.posts import count_posts
 from bot.web.api import SITE
 from bot.web.http import Problem
 
@@ -69,7 +70,7 @@ def routes() -> web.RouteTableDef:
 async def healthz(request: web.Request) -> web.Response:
     reasons = []
     try:
-        await request.app[SITE].store.fetch_value("SELECT count(*) FROM posts")
+        await count_posts(request.app[SITE].store)  # fails when the database cannot be read
     except sqlite3.Error as error:
         reasons.append(f"the database cannot be read: {error}")
     bot = request.app[BOT]

@@ -141,7 +141,7 @@ class Site:
             return
         self._checking = True
         try:
-            version = await self._data_version()
+            version = await self.store.data_version()
         finally:
             self._checking = False
         self._checked_at = time.monotonic()
@@ -159,9 +159,6 @@ class Site:
             built = build()
             self._responses.put(key, built)
         return built
-
-    async def _data_version(self) -> int:
-        return int(await self.store.fetch_value("PRAGMA data_version"))
 
     async def once(self, key: object, build: Callable[[], Awaitable[T]]) -> T:
         """`build()` run once for concurrent callers asking for the same `key`."""
