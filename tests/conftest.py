@@ -24,6 +24,20 @@ async def store(tmp_path) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
+def members(community):
+    """The community's members who do not moderate."""
+    return [m for m in community.member_ids if m != community.moderator_id]
+
+
+@pytest.fixture
+def mod_settings(bot_settings):
+    """Settings with rules: "scam" removes a comment, "refund" holds it."""
+    return bot_settings.model_copy(
+        update={"rules_disallowed_words": ("scam",), "rules_moderation_words": ("refund",)}
+    )
+
+
+@pytest.fixture
 def bot_settings(emulator: Emulator, community: Community, tmp_path) -> Settings:
     """Settings an operator would write to run threadbridge against the emulator."""
     return Settings(

@@ -1,7 +1,6 @@
 """The audit trail end to end through the emulator: every moderation decision and every mirror
 writes one INFO line with its ids (README, "Logs"), and never a member's text."""
 
-import pytest
 from structlog.testing import capture_logs
 
 from bot.store.cases import list_cases
@@ -11,18 +10,6 @@ from bot.store.models import CaseAction
 from tests.comments.test_live import mirrored
 from tests.mirror.test_mirroring import seed_post
 from tests.moderation.test_live import MODERATION, judged, quiet_post, run, settled
-
-
-@pytest.fixture
-def mod_settings(bot_settings):
-    return bot_settings.model_copy(
-        update={"rules_disallowed_words": ("scam",), "rules_moderation_words": ("refund",)}
-    )
-
-
-@pytest.fixture
-def members(community):
-    return [m for m in community.member_ids if m != community.moderator_id]
 
 
 def lines_named(logs, event):

@@ -3,8 +3,6 @@
 import asyncio
 import time
 
-import pytest
-
 from bot.comments.catchup import CLOCK_MARGIN
 from bot.store.comments import list_comments, list_revisions
 from bot.store.export import export_posts
@@ -29,11 +27,6 @@ async def eventually(check, timeout=10.0):
 
 async def discord_comments(store, post_id):
     return [c for c in await list_comments(store, post_id) if c.source.value == "discord"]
-
-
-@pytest.fixture
-def members(community):
-    return [m for m in community.member_ids if m != community.moderator_id]
 
 
 async def mirrored(bot, source):

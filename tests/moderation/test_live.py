@@ -4,8 +4,6 @@ and refused to members, cases in the mod-log, and the scheduled jobs."""
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from bot.moderation.enforcement import HELD_MARKER
 from bot.store.bans import active_ban, ban_commenter
 from bot.store.cases import get_case, list_cases
@@ -23,18 +21,6 @@ def quiet_post(**changes):
     """A post without web comments: its thread is ready as soon as it is mirrored."""
     fields = {"title": "Weekly notes", "content_html": "<p>Notes.</p>", **changes}
     return hostile_post(**fields)
-
-
-@pytest.fixture
-def mod_settings(bot_settings):
-    return bot_settings.model_copy(
-        update={"rules_disallowed_words": ("scam",), "rules_moderation_words": ("refund",)}
-    )
-
-
-@pytest.fixture
-def members(community):
-    return [m for m in community.member_ids if m != community.moderator_id]
 
 
 def gone(emulator, message_id):

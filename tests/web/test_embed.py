@@ -498,11 +498,6 @@ def live(settings: Settings, **changes) -> Settings:
     return settings.model_copy(update={"web_rate_limit": 0, **changes})
 
 
-@pytest.fixture
-def members(community):
-    return [m for m in community.member_ids if m != community.moderator_id]
-
-
 async def test_replies_edits_and_deletes_in_discord_reach_an_open_page(
     start_bot, bot_settings, emulator, members, page
 ):

@@ -3,8 +3,6 @@ the bot stores, and readers see it through the API and the pages."""
 
 from __future__ import annotations
 
-import pytest
-
 from bot.store.comment_refs import comment_by_message
 from bot.store.models import CommentStatus
 from bot.web.operators import bot_state
@@ -13,11 +11,6 @@ from tests.moderation.test_live import MODERATION, approve_in_modlog, quiet_post
 from tests.web.conftest import served
 
 POST_URL = "https://notes.example.org/weekly-notes/"
-
-
-@pytest.fixture
-def members(community):
-    return [m for m in community.member_ids if m != community.moderator_id]
 
 
 def web(settings, **changes):
