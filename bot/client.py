@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 import discord
@@ -200,3 +202,31 @@ class Threadbridge(commands.Bot):
             return False
         await self.register_commands()
         return True
+
+
+@contextlib.asynccontextmanager
+async def connected(bot: Threadbridge, token: str, *, timeout: float) -> AsyncIterator[None]:
+    """`bot` logged in and ready (on_ready fired) until the block ends, then closed: for the
+    demo and the tests, which run the bot beside other work. TimeoutError if it is not ready
+    within `timeout`; why it stopped, if it stopped before."""
+    try:
+        await bot.login(token)
+    except BaseException:
+        await bot.close()
+        raise
+    task = asyncio.create_task(bot.connect(), name="threadbridge")
+    ready = asyncio.create_task(bot.wait_until_ready())
+    try:
+        done, _ = await asyncio.wait(
+            {ready, task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if ready not in done:
+            if task.done():
+                task.result()  # surfaces why the bot stopped
+            raise TimeoutError("threadbridge never became ready")
+        yield
+    finally:
+        ready.cancel()
+        await bot.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)

@@ -3,7 +3,6 @@ store with the imported post, the bot, the site, and the demo's own page in fron
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from aiohttp import web
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from bot.background import BackgroundTasks
-from bot.client import Threadbridge
+from bot.client import Threadbridge, connected
 from bot.log import get_logger
 from bot.mirror.sources.wxr import read_source
 from bot.settings import Settings
@@ -95,25 +94,9 @@ async def import_seed(store: Store) -> Post:
     return saved.post
 
 
-@contextlib.asynccontextmanager
-async def running(bot: Threadbridge, token: str) -> AsyncIterator[None]:
+def running(bot: Threadbridge, token: str) -> contextlib.AbstractAsyncContextManager[None]:
     """The bot connected (ready) until the block ends, then closed."""
-    task = asyncio.create_task(bot.start(token), name="threadbridge")
-    ready = asyncio.create_task(bot.wait_until_ready())
-    try:
-        done, _ = await asyncio.wait(
-            {ready, task}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
-        )
-        if ready not in done:
-            if task.done():
-                task.result()  # why the bot stopped
-            raise TimeoutError("the bot did not connect to the local Discord")
-        yield
-    finally:
-        ready.cancel()
-        await bot.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 10)
+    return connected(bot, token, timeout=READY_TIMEOUT)
 
 
 @contextlib.asynccontextmanager

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
-from bot.client import Threadbridge
+from bot.client import Threadbridge, connected
 from bot.settings import Settings
 from bot.store import Store
 from discord_emulator import Community, Emulator
@@ -60,27 +59,8 @@ async def running_bot(settings: Settings, **options: Any) -> AsyncIterator[Threa
     options.setdefault("guild_ready_timeout", 0.05)
     async with Store.open(settings.database_path) as store:
         bot = Threadbridge(settings=settings, store=store, **options)
-        try:
-            await bot.login(settings.token)
-        except BaseException:
-            await bot.close()
-            raise
-        task = asyncio.create_task(bot.connect(), name="threadbridge")
-        ready = asyncio.create_task(bot.wait_until_ready())
-        try:
-            done, _ = await asyncio.wait(
-                {ready, task}, timeout=10, return_when=asyncio.FIRST_COMPLETED
-            )
-            if ready not in done:
-                if task.done():
-                    task.result()  # surfaces why the bot stopped
-                raise TimeoutError("threadbridge never became ready")
+        async with connected(bot, settings.token, timeout=10):
             yield bot
-        finally:
-            ready.cancel()
-            await bot.close()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, 10)
 
 
 @pytest.fixture
