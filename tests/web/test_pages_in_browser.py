@@ -43,8 +43,10 @@ async def test_the_seed_posts_conversation_reads_well_in_light_and_dark(store, p
         # Keyboard readers can skip to the conversation.
         await page.keyboard.press("Tab")
         assert await page.evaluate("document.activeElement.className") == "skip"
+        await page.emulate_media(color_scheme="light")
         await page.goto(f"{site.base}/")
         assert await page.locator("ol.posts li").count() == 1
+        assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == light
         await screenshot(page, "site-index-light")
 
 
