@@ -25,7 +25,7 @@ from bot.comments.events import (
     decide,
 )
 from bot.comments.judging import Judge, Written, written_by
-from bot.comments.nesting import adopt_orphans, parent_for
+from bot.comments.nesting import TreePaths, adopt_orphans
 from bot.store import Store
 from bot.store.authors import upsert_discord_author_in
 from bot.store.closing import close_comments_in
@@ -33,12 +33,13 @@ from bot.store.cursors import posts_of_threads_in, save_progress_in
 from bot.store.models import Case
 from bot.store.replies import (
     EarlyEdit,
+    KnownMessages,
     change_reaction_in,
     comment_of_message_in,
     insert_reply_in,
     keep_early_edit_in,
+    known_messages_in,
     mark_deleted_in,
-    message_facts_in,
     reply_of_message_in,
     revise_reply_in,
     set_reactions_in,
@@ -75,6 +76,7 @@ async def apply_batch(store: Store, events: Sequence[SyncEvent], policy: SyncPol
 def _apply(db: sqlite3.Connection, events: Sequence[SyncEvent], policy: SyncPolicy) -> BatchResult:
     batch = _Batch(policy)
     batch.load_posts(db, {event.thread_id for event in events})
+    batch.load_known(db, [event.message for event in events if isinstance(event, Created)])
     for event in events:
         post_id = batch.posts.get(event.thread_id)
         if post_id is None:
@@ -89,6 +91,7 @@ def _apply(db: sqlite3.Connection, events: Sequence[SyncEvent], policy: SyncPoli
             batch.tally[_edit(db, post_id, event, batch)] += 1
         elif isinstance(event, Deleted):
             now = utcnow()
+            batch.known.tombstoned.update(event.message_ids)
             found = sum(
                 mark_deleted_in(db, post_id, event.thread_id, message_id, now)
                 for message_id in event.message_ids
@@ -129,11 +132,21 @@ class _Batch:
         self.authors: dict[tuple[int, str, bool], int] = {}
         self.activity: dict[int, datetime] = {}
         self.cursors: dict[int, int] = {}
+        self.known = KnownMessages(set(), set(), set(), set(), set(), set())
+        self.paths = TreePaths(policy.max_depth)
 
     def load_posts(self, db: sqlite3.Connection, thread_ids: Iterable[int]) -> None:
         """The posts of all the batch's threads in one query (no event in a batch changes
         which post a thread mirrors)."""
         self.posts.update(posts_of_threads_in(db, thread_ids))
+
+    def load_known(self, db: sqlite3.Connection, messages: Sequence[IncomingMessage]) -> None:
+        """What the store knows of the batch's new messages, read once. Every write below that
+        changes one of these facts updates it too, so later events in the batch see it."""
+        if messages:
+            self.known = known_messages_in(
+                db, {m.message_id for m in messages}, {m.author_id for m in messages}
+            )
 
     def seen(self, post_id: int, message: IncomingMessage, advance_cursor: bool) -> None:
         # Any message, comment or not, is activity and is covered by the cursor: catch-up must
@@ -169,44 +182,54 @@ def _create(db: sqlite3.Connection, post_id: int, event: Created, batch: _Batch)
     reason = decide(message, batch.policy)
     if reason is not None:
         return reason
-    known = message_facts_in(db, message.message_id, message.author_id, post_id)
-    if known.ours:
+    known = batch.known
+    message_id = message.message_id
+    if message_id in known.ours:
         return "threadbridge webhook"
-    if known.opted_out:
+    if message.author_id in known.opted_out:
         if batch.judge is not None:
             batch.judge.unstored(db, post_id, message)
         return "opted out"
-    if known.stored:
+    if message_id in known.stored:
         return "already_stored"
+    # Read before this message is stored: its own replies were stored before it.
+    awaited = (post_id, message_id) in known.awaited
+    # A deletion that overtook its creation (live and catch-up at once) still wins.
+    tombstoned = message_id in known.tombstoned
     author_id = batch.author_id(db, message)
+    above = batch.paths.place(db, post_id, message.reply_to)
+    parent_id = above[-1] if above else None
     comment_id = insert_reply_in(
         db,
         post_id=post_id,
         thread_id=event.thread_id,
-        parent_id=parent_for(db, post_id, message.reply_to, batch.policy.max_depth),
+        parent_id=parent_id,
         author_id=author_id,
         author_name=message.author_name,
         body=message.content,
-        # A deletion that overtook its creation (live and catch-up at once) still wins.
-        deleted=known.tombstoned,
-        message_id=message.message_id,
+        deleted=tombstoned,
+        message_id=message_id,
         created_at=message.created_at,
         edited_at=message.edited_at,
         attachments=message.attachments,
         has_stickers=message.has_stickers,
         reply_to=message.reply_to,
     )
-    if not known.tombstoned and batch.judge is not None:
+    known.stored.add(message_id)
+    batch.paths.stored(post_id, message_id, comment_id, above)
+    if parent_id is None and message.reply_to is not None:
+        known.awaited.add((post_id, message.reply_to))
+    if not tombstoned and batch.judge is not None:
         batch.judge.comment(db, post_id, comment_id, written_by(author_id, message))
-    if known.has_orphans:
-        adopt_orphans(db, post_id, message.message_id, batch.policy.max_depth)
-    # Read above with the rest: nothing in between writes early edits.
-    if known.edited_early:
-        early = take_early_edit_in(db, message.message_id)
+    if awaited:
+        adopt_orphans(db, post_id, message_id, batch.policy.max_depth)
+        batch.paths.forget()
+    if message_id in known.edited_early:
+        early = take_early_edit_in(db, message_id)
         if early is not None:
             # _edit keeps whichever is newer: the stored copy's edit or this one.
             edit = Edited(
-                message.message_id,
+                message_id,
                 early.thread_id,
                 early.content,
                 early.edited_at,
@@ -223,6 +246,7 @@ def _edit(db: sqlite3.Connection, post_id: int, event: Edited, batch: _Batch) ->
         # newest such edit until the message arrives.
         early = EarlyEdit(event.thread_id, event.content, event.edited_at, event.attachments)
         keep_early_edit_in(db, event.message_id, early)
+        batch.known.edited_early.add(event.message_id)
         return "unknown"
     # Deleted covers opted-out authors too: an edit must not bring their words back. A removed
     # comment's message is being deleted; its stored text stays what the moderator saw.

@@ -15,15 +15,36 @@ def within_depth(path: list[int], max_depth: int) -> list[int]:
     return path[: max_depth - 1]
 
 
-def parent_for(
-    db: sqlite3.Connection, post_id: int, reply_to: int | None, max_depth: int
-) -> int | None:
-    """The comment a reply nests under. None (top level) for the starter, a bot's message, a
-    message never stored, or when nesting is off."""
-    if reply_to is None or max_depth < 2:
-        return None
-    path = within_depth(path_to_message_in(db, post_id, reply_to), max_depth)
-    return path[-1] if path else None
+class TreePaths:
+    """Where replies hang, for one batch: the path from the top down to each message's comment,
+    read from the store once and then kept, with the comments the batch stores added as it
+    stores them (most replies answer a message of the last few minutes)."""
+
+    def __init__(self, max_depth: int) -> None:
+        self.max_depth = max_depth
+        self._paths: dict[tuple[int, int], list[int]] = {}
+
+    def place(self, db: sqlite3.Connection, post_id: int, reply_to: int | None) -> list[int]:
+        """The path a reply hangs from (its parent last); empty at the top level: for the
+        starter, a bot's message, a message never stored, or when nesting is off."""
+        if reply_to is None or self.max_depth < 2:
+            return []
+        return within_depth(self._path(db, post_id, reply_to), self.max_depth)
+
+    def stored(self, post_id: int, message_id: int, comment_id: int, above: list[int]) -> None:
+        """The batch stored `message_id` as `comment_id`, hung from `above` (from `place`)."""
+        self._paths[(post_id, message_id)] = [*above, comment_id]
+
+    def forget(self) -> None:
+        """Comments were hung elsewhere: paths are read again from the store."""
+        self._paths.clear()
+
+    def _path(self, db: sqlite3.Connection, post_id: int, message_id: int) -> list[int]:
+        key = (post_id, message_id)
+        path = self._paths.get(key)
+        if path is None:
+            path = self._paths[key] = path_to_message_in(db, post_id, message_id)
+        return path
 
 
 def adopt_orphans(db: sqlite3.Connection, post_id: int, message_id: int, max_depth: int) -> None:
