@@ -102,6 +102,10 @@ class CommentWriter:
         self._in_flight = 0  # events of the batch being committed
         self._stopping_from: float | None = None  # loop time stop() was called
         self._backlog_from = 0.0  # loop time the writer last found its queue empty
+        # Queued events that end their batch (the last of an `enqueue` call), and the signal
+        # that one arrived while a batch was gathering.
+        self._enders = 0
+        self._ender_arrived = asyncio.Event()
 
     @property
     def waiting(self) -> int:
@@ -178,6 +182,8 @@ class CommentWriter:
         for event in events[:-1]:
             self._queue.put_nowait((event, None, False))
         self._queue.put_nowait((events[-1], done, False))
+        self._enders += 1
+        self._ender_arrived.set()
         return done
 
     async def _run(self) -> None:
@@ -210,17 +216,15 @@ class CommentWriter:
             self._backlog_from = asyncio.get_running_loop().time()
         else:
             batch = [self._queue.get_nowait()]
-        deadline = asyncio.get_running_loop().time() + self._gather
-        while len(batch) < self._max_batch and batch[-1][1] is None:
-            remaining = deadline - asyncio.get_running_loop().time()
-            try:
-                batch.append(
-                    self._queue.get_nowait()
-                    if remaining <= 0
-                    else await asyncio.wait_for(self._queue.get(), remaining)
-                )
-            except (asyncio.QueueEmpty, TimeoutError):
-                break
+        if batch[0][1] is None and not self._enders and self._queue.qsize() < self._max_batch - 1:
+            # One wait for the whole window rather than one per event: under load, a timer and
+            # a task per event cost the event loop as much as reading the event did.
+            self._ender_arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ender_arrived.wait(), self._gather)
+        while len(batch) < self._max_batch and batch[-1][1] is None and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        self._enders -= sum(waiter is not None for _, waiter, _ in batch)
         return batch
 
     def _settle(self, items: list[_Item]) -> None:
@@ -237,6 +241,7 @@ class CommentWriter:
         rest: list[_Item] = []
         while not self._queue.empty():
             rest.append(self._queue.get_nowait())
+        self._enders -= sum(waiter is not None for _, waiter, _ in rest)
         log.error(
             "writer stopped with events not committed: the next start reads their threads again",
             events=len(batch) + len(rest),
