@@ -782,3 +782,88 @@ async def test_a_message_replying_to_itself_is_stored_at_the_top_level(store, po
     looped, child = await by_message(store, 2), await by_message(store, 3)
     assert looped.parent_id is None
     assert child.parent_id == looped.id
+
+
+# One batch or many
+
+
+def thread_events():
+    """Random creations (some twice, some replies, some before what they answer), edits and
+    deletions of eight messages in two threads, by two authors, one of whom opted out."""
+    number = st.integers(min_value=1, max_value=8)
+    created = st.builds(
+        lambda n, reply, author, other: Created(
+            msg(
+                n,
+                f"text {n}",
+                author=author,
+                reply_to=reply,
+                thread=OTHER_THREAD if other else THREAD,
+            )
+        ),
+        number,
+        st.none() | number,
+        st.sampled_from([100, 200]),
+        st.booleans(),
+    )
+    edited = st.builds(
+        lambda n, second: Edited(
+            sid(n), THREAD, f"edit {n} {second}", T0 + timedelta(hours=1, seconds=second)
+        ),
+        number,
+        st.integers(min_value=0, max_value=59),
+    )
+    deleted = st.builds(
+        lambda ns: Deleted(tuple(sorted({sid(n) for n in ns})), THREAD),
+        st.lists(number, min_size=1, max_size=2),
+    )
+    return st.lists(st.one_of(created, created, edited, deleted), max_size=25)
+
+
+async def test_a_reply_in_the_batch_that_nested_its_parent_hangs_by_the_new_path(store, post_id):
+    # 2 arrives before 1, which it answers: it waits at the top level until 1 is stored in the
+    # same batch and takes it in. 3 answers 2, now at the depth limit: it hangs under 1.
+    policy = replace(POLICY, max_depth=2)
+    batch = [Created(msg(2, reply_to=1)), Created(msg(1)), Created(msg(3, reply_to=2))]
+    await apply_batch(store, batch, policy)
+    first = await by_message(store, 1)
+    assert (await by_message(store, 2)).parent_id == first.id
+    assert (await by_message(store, 3)).parent_id == first.id
+
+
+async def store_state(store):
+    rows = await store.fetch_all(
+        """
+        SELECT c.discord_message_id, c.post_id, c.status, c.body, c.edited_at,
+               p.discord_message_id AS parent_message
+        FROM comments c LEFT JOIN comments p ON p.id = c.parent_id
+        ORDER BY c.discord_message_id
+        """
+    )
+    early = await store.fetch_all("SELECT message_id, content FROM early_edits ORDER BY 1")
+    deleted = await store.fetch_all("SELECT message_id FROM deleted_messages ORDER BY 1")
+    revisions = await store.fetch_value("SELECT count(*) FROM comment_revisions")
+    return [tuple(r) for r in rows], [tuple(r) for r in early], [r[0] for r in deleted], revisions
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(thread_events(), st.integers(min_value=1, max_value=4))
+def test_one_batch_stores_what_one_event_per_batch_stores(events, max_depth):
+    """The writer reads what the store knows of a batch's messages once, then keeps it true as
+    it writes: any sequence applied as one batch must leave the store as one event per batch
+    (each reading the store afresh) does."""
+    policy = replace(POLICY, max_depth=max_depth)
+
+    async def scenario(path: Path, batch_size: int):
+        async with Store.open(path) as store:
+            await mirrored_post(store)
+            await mirrored_post(store, OTHER_THREAD, "p2")
+            await opt_out(store, 200)
+            for start in range(0, len(events), batch_size):
+                await apply_batch(store, events[start : start + batch_size], policy)
+            return await store_state(store)
+
+    with tempfile.TemporaryDirectory() as folder:
+        one_by_one = asyncio.run(scenario(Path(folder) / "single.db", 1))
+        together = asyncio.run(scenario(Path(folder) / "batch.db", max(len(events), 1)))
+    assert together == one_by_one
