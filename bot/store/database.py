@@ -264,6 +264,10 @@ async def _connect(path: Path, *, read_only: bool = False) -> aiosqlite.Connecti
             await connection.execute("PRAGMA journal_mode = WAL")
             await connection.execute("PRAGMA foreign_keys = ON")
             await connection.execute("PRAGMA synchronous = NORMAL")
+            # Checkpoint every 4,000 pages (16 MB of WAL) rather than SQLite's 1,000: the pages
+            # every batch of comments touches (one per post in each per-post index) are then
+            # copied back to the database a quarter as often.
+            await connection.execute("PRAGMA wal_autocheckpoint = 4000")
         # 32 MiB of page cache per connection (SQLite's default is 2): the comment indexes of a
         # busy community outgrow 2 MiB, and ingest then re-reads pages on every insert.
         await connection.execute("PRAGMA cache_size = -32768")
