@@ -88,6 +88,9 @@ def shows_nothing(text: str) -> bool:
 
 
 def _blank(ch: str) -> bool:
+    if ch.isascii():
+        # Every printable ASCII character but the space is a glyph: most texts stop here.
+        return ch.isspace() or not ch.isprintable()
     if ch.isspace() or ch in _INVISIBLE_LETTERS:
         return True
     if unicodedata.category(ch) in ("Cc", "Cf", "Cs"):
