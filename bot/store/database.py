@@ -16,6 +16,12 @@ from bot.internals import run_on_connection_thread
 from bot.store import migrations
 
 BUSY_TIMEOUT_MS = 5_000
+# The WAL is copied back into the database by a connection of its own, on its own thread, every
+# half second after writes: the writer then never waits for a checkpoint (tens of milliseconds
+# of page copies and an fsync, every few seconds under a stream of comments). The writer's own
+# automatic checkpoint stays on, far later, in case the background ones cannot keep up.
+CHECKPOINT_SECONDS = 0.5
+WRITER_CHECKPOINT_PAGES = 10_000
 
 # SQLite's primary result codes for a database that cannot take a write right now, whatever was
 # asked of it: busy or locked by another connection, disk full, I/O error, unopenable file,
@@ -93,6 +99,7 @@ class Store(_Reads):
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        self._writes = 0  # transactions committed (or tried) since opening
         # What opening it did: whether the file was new, and the migrations applied (in order).
         self.created = False
         self.applied: tuple[migrations.Migration, ...] = ()
@@ -119,10 +126,36 @@ class Store(_Reads):
         store.created = not existed
         store.applied = tuple(applied)
         try:
-            yield store
-        finally:
+            checkpointer = await _connect(path)
+        except BaseException:
             await reader.close()
             await writer.close()
+            raise
+        checkpoints = asyncio.create_task(
+            store._checkpoint_after_writes(checkpointer), name="checkpoints"
+        )
+        try:
+            yield store
+        finally:
+            checkpoints.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await checkpoints
+            await checkpointer.close()
+            await reader.close()
+            await writer.close()
+
+    async def _checkpoint_after_writes(self, checkpointer: aiosqlite.Connection) -> None:
+        """Copy the WAL into the database now and then, on a connection of its own (PASSIVE: it
+        never blocks the writer or readers). Closing the last connection checkpoints the rest."""
+        done = 0
+        while True:
+            await asyncio.sleep(CHECKPOINT_SECONDS)
+            if self._writes == done:
+                continue
+            written = self._writes
+            with contextlib.suppress(sqlite3.Error):  # tried again after the next writes
+                await checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                done = written
 
     async def others_data_version(self) -> int:
         """A number that changes whenever another connection commits a change: another program
@@ -141,6 +174,7 @@ class Store(_Reads):
             raise RuntimeError("transaction() does not nest: pass the connection down instead")
         async with self._write_lock:
             token = _in_transaction.set(True)
+            self._writes += 1
             try:
                 await self._begin()
                 try:
@@ -184,6 +218,7 @@ class Store(_Reads):
 
         async with self._write_lock:
             token = _in_transaction.set(True)
+            self._writes += 1
             try:
                 done: asyncio.Future[T] = asyncio.ensure_future(
                     run_on_connection_thread(writer, lambda db: _run_in_transaction(db, work))
@@ -264,10 +299,7 @@ async def _connect(path: Path, *, read_only: bool = False) -> aiosqlite.Connecti
             await connection.execute("PRAGMA journal_mode = WAL")
             await connection.execute("PRAGMA foreign_keys = ON")
             await connection.execute("PRAGMA synchronous = NORMAL")
-            # Checkpoint every 4,000 pages (16 MB of WAL) rather than SQLite's 1,000: the pages
-            # every batch of comments touches (one per post in each per-post index) are then
-            # copied back to the database a quarter as often.
-            await connection.execute("PRAGMA wal_autocheckpoint = 4000")
+            await connection.execute(f"PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}")
         # 32 MiB of page cache per connection (SQLite's default is 2): the comment indexes of a
         # busy community outgrow 2 MiB, and ingest then re-reads pages on every insert.
         await connection.execute("PRAGMA cache_size = -32768")

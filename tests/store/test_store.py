@@ -278,3 +278,22 @@ async def test_any_text_round_trips(store, title, external_id, categories):
         external_id,
         tuple(categories),
     )
+
+
+async def test_writes_reach_the_database_file_while_the_store_stays_open(store, tmp_path):
+    # Checkpoints run in the background: the file itself, without its WAL, soon holds what was
+    # committed (the writer never stops to copy the WAL back).
+    for number in range(50):
+        await add_post(store, sample_post(external_id=f"guid-{number}"))
+    copy = tmp_path / "copy.db"
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    found = 0
+    while found < 50 and loop.time() < deadline:
+        await asyncio.sleep(0.1)
+        copy.write_bytes(store.path.read_bytes())  # the main file alone, not the -wal beside it
+        with sqlite3.connect(copy) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+            if "posts" in tables:
+                found = db.execute("SELECT count(*) FROM posts").fetchone()[0]
+    assert found == 50
