@@ -273,6 +273,12 @@ class _Scanner:
     order, the disallowed patterns and the moderation patterns (as they compiled alone,
     case-insensitive), the spaced-run, link and invite hints, and the listed-word hint if it
     fits. Without a set, each question is a scan of its own.
+
+    The text as written and its folded form are asked different things: the hints for
+    spaced-out words, links and invites concern the one, the listed-word hint the other. When
+    the two differ, each is scanned by a smaller set that asks only its own questions: a
+    smaller set runs faster over long text. Their patterns are numbered as in the full set,
+    the visible set's hints too, and the listed-word hint is `folded_listed_id` in the other.
     """
 
     disallowed: _PatternMatcher
@@ -283,21 +289,34 @@ class _Scanner:
     # when it is too large to compile: then every comment may hold a listed word.
     listed_word_id: int | None
     listed_word_hint: re2.Set | None
+    # The sets for text as written and for folded text, when they differ (else `regexes`).
+    visible_regexes: re2.Set | None
+    folded_regexes: re2.Set | None
+    folded_listed_id: int | None
 
     @classmethod
     def of(
         cls, disallowed: _PatternMatcher, moderation: _PatternMatcher, words: Sequence[_WordMatcher]
     ) -> _Scanner:
         patterns = [p.source for p in (*disallowed.patterns, *moderation.patterns)]
-        patterns += [f"(?-i:{MAYBE_SPACED_RUN})", _LINK_HINT, _INVITE_HINT]
+        hints = [f"(?-i:{MAYBE_SPACED_RUN})", _LINK_HINT, _INVITE_HINT]
         hint = _listed_word_hint(words)
-        regexes = None if hint is None else _regex_set([*patterns, f"(?-i:{hint})"])
-        listed_word_id = None if regexes is None else len(patterns)
+        listed = None if hint is None else f"(?-i:{hint})"
+        regexes = None if listed is None else _regex_set([*patterns, *hints, listed])
+        listed_word_id = None if regexes is None else len(patterns) + len(hints)
         listed_word_hint = None
         if regexes is None:
-            regexes = _regex_set(patterns)
-            if hint is not None:
-                listed_word_hint = _regex_set([f"(?-i:{hint})"])
+            regexes = _regex_set([*patterns, *hints])
+            if listed is not None:
+                listed_word_hint = _regex_set([listed])
+        visible_regexes = folded_regexes = regexes
+        folded_listed_id = listed_word_id
+        if regexes is not None and listed is not None and listed_word_id is not None:
+            # Each a part of a set that compiled, so they compile too; if not, the full set.
+            visible_regexes = _regex_set([*patterns, *hints]) or regexes
+            folded = _regex_set([*patterns, listed])
+            if folded is not None:
+                folded_regexes, folded_listed_id = folded, len(patterns)
         return cls(
             disallowed=disallowed,
             moderation=moderation,
@@ -305,6 +324,9 @@ class _Scanner:
             has_listed_words=hint is not None,
             listed_word_id=listed_word_id,
             listed_word_hint=listed_word_hint,
+            visible_regexes=visible_regexes,
+            folded_regexes=folded_regexes,
+            folded_listed_id=folded_listed_id,
         )
 
     def scan(self, visible: str, folded: str) -> _Found:
@@ -316,40 +338,52 @@ class _Scanner:
                 spaced_run=True,  # collapse_spacing has its own hint
                 link="://" in visible or "www." in lowered,
                 invite=".gg/" in lowered or ".com/" in lowered,
-                listed_word=self._listed_in(folded, set()),
+                listed_word=self._listed_in(folded, set(), None),
             )
-        in_visible = self._match(visible)
-        in_folded = in_visible if folded == visible else self._match(folded)
+        if folded == visible:
+            in_visible = in_folded = _matched(self.regexes, visible)
+            listed_word_id = self.listed_word_id
+        else:
+            in_visible = _matched(self.visible_regexes, visible)
+            in_folded = _matched(self.folded_regexes, folded)
+            listed_word_id = self.folded_listed_id
         moderation_from = len(self.disallowed.patterns)
         hints_from = moderation_from + len(self.moderation.patterns)
-        found = in_visible | in_folded
         return _Found(
-            disallowed_pattern=any(i < moderation_from for i in found),
-            moderation_pattern=any(moderation_from <= i < hints_from for i in found),
+            disallowed_pattern=any(i < moderation_from for i in in_visible)
+            or any(i < moderation_from for i in in_folded),
+            moderation_pattern=any(moderation_from <= i < hints_from for i in in_visible)
+            or any(moderation_from <= i < hints_from for i in in_folded),
             spaced_run=hints_from in in_visible,
             link=hints_from + 1 in in_visible,
             invite=hints_from + 2 in in_visible,
-            listed_word=self._listed_in(folded, in_folded),
+            listed_word=self._listed_in(folded, in_folded, listed_word_id),
         )
 
     def may_list(self, folded: str) -> bool:
         """Whether `folded` may hold a listed word or phrase (False: it surely does not)."""
-        in_folded = self._match(folded) if self.listed_word_id is not None else set()
-        return self._listed_in(folded, in_folded)
+        if self.folded_listed_id is None:
+            return self._listed_in(folded, set(), None)
+        found = _matched(self.folded_regexes, folded)
+        return self._listed_in(folded, found, self.folded_listed_id)
 
-    def _match(self, text: str) -> set[int]:
-        assert self.regexes is not None
-        return set(self.regexes.Match(text.encode()) or ())
-
-    def _listed_in(self, folded: str, found: set[int]) -> bool:
-        """Whether `folded`, in which the set found `found`, may hold a listed word."""
+    def _listed_in(self, folded: str, found: Collection[int], listed_id: int | None) -> bool:
+        """Whether `folded` may hold a listed word, given that the set that has the listed-word
+        hint at `listed_id` (if any) found `found` in it."""
         if not self.has_listed_words:
             return False
-        if self.listed_word_id is not None:
-            return self.listed_word_id in found
+        if listed_id is not None:
+            return listed_id in found
         if self.listed_word_hint is not None:
             return self.listed_word_hint.Match(folded.encode()) is not None
         return True
+
+
+def _matched(regexes: re2.Set | None, text: str) -> Collection[int]:
+    """The numbers of the regexes in `regexes` that match `text`."""
+    assert regexes is not None
+    # A list of a few numbers: `in` on it costs no more than building a set would save.
+    return regexes.Match(text.encode()) or ()
 
 
 @dataclass(frozen=True)
