@@ -349,11 +349,16 @@ class _Scanner:
             listed_word_id = self.folded_listed_id
         moderation_from = len(self.disallowed.patterns)
         hints_from = moderation_from + len(self.moderation.patterns)
+        disallowed_pattern = moderation_pattern = False
+        # A few numbers at most: a loop costs less than a generator for each question.
+        for i in (*in_visible, *in_folded):
+            if i < moderation_from:
+                disallowed_pattern = True
+            elif i < hints_from:
+                moderation_pattern = True
         return _Found(
-            disallowed_pattern=any(i < moderation_from for i in in_visible)
-            or any(i < moderation_from for i in in_folded),
-            moderation_pattern=any(moderation_from <= i < hints_from for i in in_visible)
-            or any(moderation_from <= i < hints_from for i in in_folded),
+            disallowed_pattern=disallowed_pattern,
+            moderation_pattern=moderation_pattern,
             spaced_run=hints_from in in_visible,
             link=hints_from + 1 in in_visible,
             invite=hints_from + 2 in in_visible,
@@ -540,21 +545,19 @@ def _word_forms(visible: str, folded: str, found: _Found, scanner: _Scanner) -> 
     return forms
 
 
-def _in_window(when: datetime, now: datetime, window: timedelta) -> bool:
-    # Half-open (now - window, now]: a comment exactly `window` old has left it.
-    return now - window < when <= now
-
-
 def _count_recent(facts: CommentFacts, window: timedelta) -> int:
-    return sum(
-        1 for when, _, _ in facts.recent_by_author if _in_window(when, facts.created_at, window)
-    )
+    # Windows are half-open, (now - window, now]: a comment exactly `window` old has left it.
+    now = facts.created_at
+    start = now - window
+    return sum(1 for when, _, _ in facts.recent_by_author if start < when <= now)
 
 
 def _posted_elsewhere(facts: CommentFacts, folded: str, window: timedelta) -> bool:
+    now = facts.created_at
+    start = now - window
+    thread_id = facts.thread_id
+    # The text compared first: it rarely matches, and then nothing else is looked at.
     return any(
-        thread_id != facts.thread_id
-        and text == folded
-        and _in_window(when, facts.created_at, window)
-        for when, thread_id, text in facts.recent_by_author
+        text == folded and other != thread_id and start < when <= now
+        for when, other, text in facts.recent_by_author
     )

@@ -250,10 +250,12 @@ def _squeeze_ascii(text: str) -> str:
     for space in _ASCII_WHITESPACE:
         if space in text:
             text = text.replace(space, " ")
-    # Each pass halves every run of spaces: a run of n takes log2(n) passes.
-    while "  " in text:
-        text = text.replace("  ", " ")
-    return text.strip(" ")
+    if "  " not in text:
+        return text.strip(" ")
+    # Cut at every pair of spaces and trim what is left of each run: one pass, where replacing
+    # "  " with " " until none is left takes a pass per halving of the longest run.
+    parts = [part.strip(" ") for part in text.split("  ")]
+    return " ".join([part for part in parts if part])
 
 
 # Bounded in entries, and in the length of the tokens and folds it keeps.
