@@ -20,6 +20,7 @@ from bot.moderation.text import (
     MAYBE_SPACED_RUN,
     collapse_spacing,
     normalise,
+    normalise_in_utf8,
     strip_invisible,
     words,
 )
@@ -329,7 +330,8 @@ class _Scanner:
             folded_listed_id=folded_listed_id,
         )
 
-    def scan(self, visible: str, folded: str) -> _Found:
+    def scan(self, visible: str, folded: str, visible_utf8: bytes, folded_utf8: bytes) -> _Found:
+        """What RE2 finds in a comment: `visible` and `folded` are also given in UTF-8."""
         if self.regexes is None:
             lowered = visible.lower()
             return _Found(
@@ -341,11 +343,11 @@ class _Scanner:
                 listed_word=self._listed_in(folded, set(), None),
             )
         if folded == visible:
-            in_visible = in_folded = _matched(self.regexes, visible)
+            in_visible = in_folded = _matched(self.regexes, visible_utf8)
             listed_word_id = self.listed_word_id
         else:
-            in_visible = _matched(self.visible_regexes, visible)
-            in_folded = _matched(self.folded_regexes, folded)
+            in_visible = _matched(self.visible_regexes, visible_utf8)
+            in_folded = _matched(self.folded_regexes, folded_utf8)
             listed_word_id = self.folded_listed_id
         moderation_from = len(self.disallowed.patterns)
         hints_from = moderation_from + len(self.moderation.patterns)
@@ -369,7 +371,7 @@ class _Scanner:
         """Whether `folded` may hold a listed word or phrase (False: it surely does not)."""
         if self.folded_listed_id is None:
             return self._listed_in(folded, set(), None)
-        found = _matched(self.folded_regexes, folded)
+        found = _matched(self.folded_regexes, folded.encode())
         return self._listed_in(folded, found, self.folded_listed_id)
 
     def _listed_in(self, folded: str, found: Collection[int], listed_id: int | None) -> bool:
@@ -384,11 +386,11 @@ class _Scanner:
         return True
 
 
-def _matched(regexes: re2.Set | None, text: str) -> Collection[int]:
-    """The numbers of the regexes in `regexes` that match `text`."""
+def _matched(regexes: re2.Set | None, text: bytes) -> Collection[int]:
+    """The numbers of the regexes in `regexes` that match UTF-8 `text`."""
     assert regexes is not None
     # A list of a few numbers: `in` on it costs no more than building a set would save.
-    return regexes.Match(text.encode()) or ()
+    return regexes.Match(text) or ()
 
 
 @dataclass(frozen=True)
@@ -490,11 +492,11 @@ def judge(facts: CommentFacts, rules: RuleSet) -> Verdict:
     if facts.author_banned:
         return Verdict(Outcome.REMOVE, Rule.BANNED, "author is banned from commenting")
 
-    visible = strip_invisible(facts.text)
-    folded = normalise(visible)
+    visible = strip_invisible(facts.text)  # no lone surrogates left to encode
+    folded, visible_utf8, folded_utf8 = normalise_in_utf8(visible)
     # Patterns are tried on the text as written (digits and URLs read as typed) and on its
     # folded form (so a moderator need not think about case, accents or look-alikes).
-    found = rules._scanner.scan(visible, folded)
+    found = rules._scanner.scan(visible, folded, visible_utf8, folded_utf8)
     forms = _word_forms(visible, folded, found, rules._scanner)
 
     if rules._disallowed.matches(forms):

@@ -110,20 +110,30 @@ def normalise(text: str) -> str:
     """
     if text.isascii():
         return _normalise_ascii(text)
+    try:
+        return normalise_in_utf8(text)[0]
+    except UnicodeEncodeError:  # a lone surrogate
+        return _normalise_tokens(text)
+
+
+def normalise_in_utf8(text: str) -> tuple[str, bytes, bytes]:
+    """`normalise(text)`, with `text` and its fold in UTF-8 (for RE2), for `text` without lone
+    surrogates; each is encoded once, or comes from the folding."""
+    if text.isascii():
+        folded = _normalise_ascii(text)
+        return folded, text.encode(), folded.encode()
     # Every step treats each whitespace-separated token on its own (whitespace stays whitespace
     # through NFKC and casefolding, and nothing composes across it): the text folds to its
     # tokens' folds, joined by spaces. Natural text repeats its words a lot, so the folds of
     # tokens seen before come from a cache.
-    try:
-        encoded = text.encode()
-    except UnicodeEncodeError:  # a lone surrogate
-        return _normalise_tokens(text)
+    encoded = text.encode()
     # Text mostly outside ASCII has a token to fold at every turn: split it.
     if len(encoded) - len(text) <= len(text) >> 3:
-        folded = _normalise_utf8(encoded)
-        if folded is not None:
-            return folded.decode()
-    return _normalise_tokens(text)
+        folded_utf8 = _normalise_utf8(encoded)
+        if folded_utf8 is not None:
+            return folded_utf8.decode(), encoded, folded_utf8
+    folded = _normalise_tokens(text)
+    return folded, encoded, folded.encode()
 
 
 def _normalise_tokens(text: str) -> str:
