@@ -274,12 +274,6 @@ class _Scanner:
     order, the disallowed patterns and the moderation patterns (as they compiled alone,
     case-insensitive), the spaced-run, link and invite hints, and the listed-word hint if it
     fits. Without a set, each question is a scan of its own.
-
-    The text as written and its folded form are asked different things: the hints for
-    spaced-out words, links and invites concern the one, the listed-word hint the other. When
-    the two differ, each is scanned by a smaller set that asks only its own questions: a
-    smaller set runs faster over long text. Their patterns are numbered as in the full set,
-    the visible set's hints too, and the listed-word hint is `folded_listed_id` in the other.
     """
 
     disallowed: _PatternMatcher
@@ -290,34 +284,21 @@ class _Scanner:
     # when it is too large to compile: then every comment may hold a listed word.
     listed_word_id: int | None
     listed_word_hint: re2.Set | None
-    # The sets for text as written and for folded text, when they differ (else `regexes`).
-    visible_regexes: re2.Set | None
-    folded_regexes: re2.Set | None
-    folded_listed_id: int | None
 
     @classmethod
     def of(
         cls, disallowed: _PatternMatcher, moderation: _PatternMatcher, words: Sequence[_WordMatcher]
     ) -> _Scanner:
         patterns = [p.source for p in (*disallowed.patterns, *moderation.patterns)]
-        hints = [f"(?-i:{MAYBE_SPACED_RUN})", _LINK_HINT, _INVITE_HINT]
+        patterns += [f"(?-i:{MAYBE_SPACED_RUN})", _LINK_HINT, _INVITE_HINT]
         hint = _listed_word_hint(words)
-        listed = None if hint is None else f"(?-i:{hint})"
-        regexes = None if listed is None else _regex_set([*patterns, *hints, listed])
-        listed_word_id = None if regexes is None else len(patterns) + len(hints)
+        regexes = None if hint is None else _regex_set([*patterns, f"(?-i:{hint})"])
+        listed_word_id = None if regexes is None else len(patterns)
         listed_word_hint = None
         if regexes is None:
-            regexes = _regex_set([*patterns, *hints])
-            if listed is not None:
-                listed_word_hint = _regex_set([listed])
-        visible_regexes = folded_regexes = regexes
-        folded_listed_id = listed_word_id
-        if regexes is not None and listed is not None and listed_word_id is not None:
-            # Each a part of a set that compiled, so they compile too; if not, the full set.
-            visible_regexes = _regex_set([*patterns, *hints]) or regexes
-            folded = _regex_set([*patterns, listed])
-            if folded is not None:
-                folded_regexes, folded_listed_id = folded, len(patterns)
+            regexes = _regex_set(patterns)
+            if hint is not None:
+                listed_word_hint = _regex_set([f"(?-i:{hint})"])
         return cls(
             disallowed=disallowed,
             moderation=moderation,
@@ -325,9 +306,6 @@ class _Scanner:
             has_listed_words=hint is not None,
             listed_word_id=listed_word_id,
             listed_word_hint=listed_word_hint,
-            visible_regexes=visible_regexes,
-            folded_regexes=folded_regexes,
-            folded_listed_id=folded_listed_id,
         )
 
     def scan(self, visible: str, folded: str, visible_utf8: bytes, folded_utf8: bytes) -> _Found:
@@ -340,15 +318,10 @@ class _Scanner:
                 spaced_run=True,  # collapse_spacing has its own hint
                 link="://" in visible or "www." in lowered,
                 invite=".gg/" in lowered or ".com/" in lowered,
-                listed_word=self._listed_in(folded, set(), None),
+                listed_word=self._listed_in(folded, ()),
             )
-        if folded == visible:
-            in_visible = in_folded = _matched(self.regexes, visible_utf8)
-            listed_word_id = self.listed_word_id
-        else:
-            in_visible = _matched(self.visible_regexes, visible_utf8)
-            in_folded = _matched(self.folded_regexes, folded_utf8)
-            listed_word_id = self.folded_listed_id
+        in_visible = _matched(self.regexes, visible_utf8)
+        in_folded = in_visible if folded == visible else _matched(self.regexes, folded_utf8)
         moderation_from = len(self.disallowed.patterns)
         hints_from = moderation_from + len(self.moderation.patterns)
         disallowed_pattern = moderation_pattern = False
@@ -364,23 +337,20 @@ class _Scanner:
             spaced_run=hints_from in in_visible,
             link=hints_from + 1 in in_visible,
             invite=hints_from + 2 in in_visible,
-            listed_word=self._listed_in(folded, in_folded, listed_word_id),
+            listed_word=self._listed_in(folded, in_folded),
         )
 
     def may_list(self, folded: str) -> bool:
         """Whether `folded` may hold a listed word or phrase (False: it surely does not)."""
-        if self.folded_listed_id is None:
-            return self._listed_in(folded, set(), None)
-        found = _matched(self.folded_regexes, folded.encode())
-        return self._listed_in(folded, found, self.folded_listed_id)
+        found = _matched(self.regexes, folded.encode()) if self.listed_word_id is not None else ()
+        return self._listed_in(folded, found)
 
-    def _listed_in(self, folded: str, found: Collection[int], listed_id: int | None) -> bool:
-        """Whether `folded` may hold a listed word, given that the set that has the listed-word
-        hint at `listed_id` (if any) found `found` in it."""
+    def _listed_in(self, folded: str, found: Collection[int]) -> bool:
+        """Whether `folded`, in which the set found `found`, may hold a listed word."""
         if not self.has_listed_words:
             return False
-        if listed_id is not None:
-            return listed_id in found
+        if self.listed_word_id is not None:
+            return self.listed_word_id in found
         if self.listed_word_hint is not None:
             return self.listed_word_hint.Match(folded.encode()) is not None
         return True
