@@ -20,6 +20,7 @@ from bot.moderation.text import (
     MAYBE_SPACED_RUN,
     collapse_spacing,
     normalise,
+    normalise_in_utf8,
     strip_invisible,
     words,
 )
@@ -307,7 +308,8 @@ class _Scanner:
             listed_word_hint=listed_word_hint,
         )
 
-    def scan(self, visible: str, folded: str) -> _Found:
+    def scan(self, visible: str, folded: str, visible_utf8: bytes, folded_utf8: bytes) -> _Found:
+        """What RE2 finds in a comment: `visible` and `folded` are also given in UTF-8."""
         if self.regexes is None:
             lowered = visible.lower()
             return _Found(
@@ -316,16 +318,22 @@ class _Scanner:
                 spaced_run=True,  # collapse_spacing has its own hint
                 link="://" in visible or "www." in lowered,
                 invite=".gg/" in lowered or ".com/" in lowered,
-                listed_word=self._listed_in(folded, set()),
+                listed_word=self._listed_in(folded, ()),
             )
-        in_visible = self._match(visible)
-        in_folded = in_visible if folded == visible else self._match(folded)
+        in_visible = _matched(self.regexes, visible_utf8)
+        in_folded = in_visible if folded == visible else _matched(self.regexes, folded_utf8)
         moderation_from = len(self.disallowed.patterns)
         hints_from = moderation_from + len(self.moderation.patterns)
-        found = in_visible | in_folded
+        disallowed_pattern = moderation_pattern = False
+        # A few numbers at most: a loop costs less than a generator for each question.
+        for i in (*in_visible, *in_folded):
+            if i < moderation_from:
+                disallowed_pattern = True
+            elif i < hints_from:
+                moderation_pattern = True
         return _Found(
-            disallowed_pattern=any(i < moderation_from for i in found),
-            moderation_pattern=any(moderation_from <= i < hints_from for i in found),
+            disallowed_pattern=disallowed_pattern,
+            moderation_pattern=moderation_pattern,
             spaced_run=hints_from in in_visible,
             link=hints_from + 1 in in_visible,
             invite=hints_from + 2 in in_visible,
@@ -334,14 +342,10 @@ class _Scanner:
 
     def may_list(self, folded: str) -> bool:
         """Whether `folded` may hold a listed word or phrase (False: it surely does not)."""
-        in_folded = self._match(folded) if self.listed_word_id is not None else set()
-        return self._listed_in(folded, in_folded)
+        found = _matched(self.regexes, folded.encode()) if self.listed_word_id is not None else ()
+        return self._listed_in(folded, found)
 
-    def _match(self, text: str) -> set[int]:
-        assert self.regexes is not None
-        return set(self.regexes.Match(text.encode()) or ())
-
-    def _listed_in(self, folded: str, found: set[int]) -> bool:
+    def _listed_in(self, folded: str, found: Collection[int]) -> bool:
         """Whether `folded`, in which the set found `found`, may hold a listed word."""
         if not self.has_listed_words:
             return False
@@ -350,6 +354,13 @@ class _Scanner:
         if self.listed_word_hint is not None:
             return self.listed_word_hint.Match(folded.encode()) is not None
         return True
+
+
+def _matched(regexes: re2.Set | None, text: bytes) -> Collection[int]:
+    """The numbers of the regexes in `regexes` that match UTF-8 `text`."""
+    assert regexes is not None
+    # A list of a few numbers: `in` on it costs no more than building a set would save.
+    return regexes.Match(text) or ()
 
 
 @dataclass(frozen=True)
@@ -451,11 +462,11 @@ def judge(facts: CommentFacts, rules: RuleSet) -> Verdict:
     if facts.author_banned:
         return Verdict(Outcome.REMOVE, Rule.BANNED, "author is banned from commenting")
 
-    visible = strip_invisible(facts.text)
-    folded = normalise(visible)
+    visible = strip_invisible(facts.text)  # no lone surrogates left to encode
+    folded, visible_utf8, folded_utf8 = normalise_in_utf8(visible)
     # Patterns are tried on the text as written (digits and URLs read as typed) and on its
     # folded form (so a moderator need not think about case, accents or look-alikes).
-    found = rules._scanner.scan(visible, folded)
+    found = rules._scanner.scan(visible, folded, visible_utf8, folded_utf8)
     forms = _word_forms(visible, folded, found, rules._scanner)
 
     if rules._disallowed.matches(forms):
@@ -506,21 +517,19 @@ def _word_forms(visible: str, folded: str, found: _Found, scanner: _Scanner) -> 
     return forms
 
 
-def _in_window(when: datetime, now: datetime, window: timedelta) -> bool:
-    # Half-open (now - window, now]: a comment exactly `window` old has left it.
-    return now - window < when <= now
-
-
 def _count_recent(facts: CommentFacts, window: timedelta) -> int:
-    return sum(
-        1 for when, _, _ in facts.recent_by_author if _in_window(when, facts.created_at, window)
-    )
+    # Windows are half-open, (now - window, now]: a comment exactly `window` old has left it.
+    now = facts.created_at
+    start = now - window
+    return sum(1 for when, _, _ in facts.recent_by_author if start < when <= now)
 
 
 def _posted_elsewhere(facts: CommentFacts, folded: str, window: timedelta) -> bool:
+    now = facts.created_at
+    start = now - window
+    thread_id = facts.thread_id
+    # The text compared first: it rarely matches, and then nothing else is looked at.
     return any(
-        thread_id != facts.thread_id
-        and text == folded
-        and _in_window(when, facts.created_at, window)
-        for when, thread_id, text in facts.recent_by_author
+        text == folded and other != thread_id and start < when <= now
+        for when, other, text in facts.recent_by_author
     )

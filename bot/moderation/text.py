@@ -110,11 +110,103 @@ def normalise(text: str) -> str:
     """
     if text.isascii():
         return _normalise_ascii(text)
+    try:
+        return normalise_in_utf8(text)[0]
+    except UnicodeEncodeError:  # a lone surrogate
+        return _normalise_tokens(text)
+
+
+def normalise_in_utf8(text: str) -> tuple[str, bytes, bytes]:
+    """`normalise(text)`, with `text` and its fold in UTF-8 (for RE2), for `text` without lone
+    surrogates; each is encoded once, or comes from the folding."""
+    if text.isascii():
+        folded = _normalise_ascii(text)
+        return folded, text.encode(), folded.encode()
     # Every step treats each whitespace-separated token on its own (whitespace stays whitespace
     # through NFKC and casefolding, and nothing composes across it): the text folds to its
     # tokens' folds, joined by spaces. Natural text repeats its words a lot, so the folds of
     # tokens seen before come from a cache.
+    encoded = text.encode()
+    # Text mostly outside ASCII has a token to fold at every turn: split it.
+    if len(encoded) - len(text) <= len(text) >> 3:
+        folded_utf8 = _normalise_utf8(encoded)
+        if folded_utf8 is not None:
+            return folded_utf8.decode(), encoded, folded_utf8
+    folded = _normalise_tokens(text)
+    return folded, encoded, folded.encode()
+
+
+def _normalise_tokens(text: str) -> str:
     return " ".join(filter(None, _fold_tokens(text.split())))
+
+
+def _normalise_utf8(text: bytes) -> bytes | None:
+    """`normalise` of mostly ASCII text, in UTF-8; None if it had better be split into tokens.
+
+    Splitting a long text makes a string of every token and hashes it to look its fold up.
+    But most tokens are ASCII without leetspeak and fold to their lowercase; in UTF-8, ASCII
+    whitespace is squeezed and ASCII lowercased by scans of the whole text, and only the
+    tokens with a byte outside ASCII, a digit, "@" or "$" need looking up. None when those are
+    many, or a token holds whitespace outside ASCII, or folds to nothing.
+    """
+    squeezed = text.translate(_ASCII_WHITESPACE_TO_SPACE)
+    if b"  " in squeezed:
+        # Runs of spaces are few (paragraph breaks): cut at each, and trim the rest of the run.
+        parts = [part.strip(b" ") for part in squeezed.split(b"  ")]
+        squeezed = b" ".join([part for part in parts if part])
+    else:
+        squeezed = squeezed.strip(b" ")
+    probe = squeezed
+    if _APOSTROPHE in probe:
+        # The commonest character outside ASCII in English text, and neutral: it only makes a
+        # token to fold when something else does.
+        probe = probe.replace(_APOSTROPHE, b"'" * len(_APOSTROPHE))
+    marked = probe.translate(_MARK_TO_FOLD)  # the same length: each byte to fold made 0x80
+    lowered = squeezed.lower()  # ASCII letters only
+    at = marked.find(0x80)
+    if at == -1:
+        return lowered
+    cache = _UTF8_CACHE
+    pieces: list[bytes] = []
+    done = 0  # lowered[:done] is in pieces and ends a token: marked[done] is a space, or done is 0
+    found = 0
+    while at != -1:
+        found += 1
+        if found > _FEW_TO_FOLD and at < found * _BYTES_PER_FOLD:
+            return None  # dense: splitting costs less than finding tokens one at a time
+        start = marked.rfind(0x20, done, at) + 1
+        end = marked.find(0x20, at)
+        if end == -1:
+            end = len(marked)
+        token = squeezed[start:end]
+        folded = cache.get(token)
+        if folded is None:
+            folded = _fold_new_utf8(token)
+            if folded is None:
+                return None
+        pieces.append(lowered[done:start])
+        pieces.append(folded)
+        done = end
+        at = marked.find(0x80, end)
+    pieces.append(lowered[done:])
+    return b"".join(pieces)
+
+
+def _fold_new_utf8(token: bytes) -> bytes | None:
+    """The fold of a token new to `_UTF8_CACHE`; None if it holds whitespace outside ASCII (it is
+    more than one token) or folds to nothing (its space would have to go too)."""
+    text = token.decode()
+    if text.split() != [text]:
+        return None
+    folded = (_TOKEN_CACHE.get(text) or _fold_new_token(text)).encode()
+    if not folded:
+        return None
+    # As `_TOKEN_CACHE` keeps tokens of up to _CACHED_LENGTH characters, of up to four bytes.
+    if len(token) <= 4 * _CACHED_LENGTH and len(folded) <= 4 * _CACHED_LENGTH:
+        if len(_UTF8_CACHE) >= _CACHE_ENTRIES:
+            _UTF8_CACHE.clear()
+        _UTF8_CACHE[token] = folded
+    return folded
 
 
 def _normalise_ascii(text: str) -> str:
@@ -168,16 +260,20 @@ def _squeeze_ascii(text: str) -> str:
     for space in _ASCII_WHITESPACE:
         if space in text:
             text = text.replace(space, " ")
-    # Each pass halves every run of spaces: a run of n takes log2(n) passes.
-    while "  " in text:
-        text = text.replace("  ", " ")
-    return text.strip(" ")
+    if "  " not in text:
+        return text.strip(" ")
+    # Cut at every pair of spaces and trim what is left of each run: one pass, where replacing
+    # "  " with " " until none is left takes a pass per halving of the longest run.
+    parts = [part.strip(" ") for part in text.split("  ")]
+    return " ".join([part for part in parts if part])
 
 
 # Bounded in entries, and in the length of the tokens and folds it keeps.
 _CACHE_ENTRIES = 1 << 14
 _CACHED_LENGTH = 40
 _TOKEN_CACHE: dict[str, str] = {}
+# The same folds in UTF-8, for `_normalise_utf8`: only of single tokens, and none empty.
+_UTF8_CACHE: dict[bytes, bytes] = {}
 
 
 def _fold_tokens(tokens: Sequence[str]) -> list[str]:
@@ -270,6 +366,16 @@ class _Deletions(dict[int, int | None]):
 _INVISIBLE = _Deletions(_visible)
 _MARKS_AND_INVISIBLE = _Deletions(lambda ch: _visible(ch) and not unicodedata.combining(ch))
 _LEET_TABLE = str.maketrans(_LEET)
+_ASCII_WHITESPACE_TO_SPACE = bytes.maketrans(
+    _ASCII_WHITESPACE.encode(), b" " * len(_ASCII_WHITESPACE)
+)
+_MARK_TO_FOLD = bytes(0x80 if b >= 0x80 or chr(b) in _LEET_CHARS else b for b in range(256))
+# U+2019, the right single quotation mark: folds to itself, and changes nothing in a token of
+# ASCII around it (no case, decomposition or mark; not a letter or digit).
+_APOSTROPHE = "\u2019".encode()
+# Past this many tokens to fold, one every this many bytes or more is dense.
+_FEW_TO_FOLD = 48
+_BYTES_PER_FOLD = 24
 _LEET_CHAR = re.compile(r"[0-9@$]")
 # Compatibility characters common in real text (ellipsis, no-break spaces), with their NFKC.
 _COMMON_COMPATIBILITY = (("\u2026", "..."), ("\u00a0", " "), ("\u202f", " "))
