@@ -13,11 +13,11 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from importlib.metadata import version
 from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiohttp
 import aiosqlite
@@ -98,6 +98,46 @@ def pace_requests(
         return await unpaced(route, **kwargs)
 
     client.http.request = paced  # type: ignore[method-assign]
+
+
+# --- discord.py: history as payloads ------------------------------------------------------------
+
+HISTORY_PAGE = 100  # the most Discord returns in one page
+
+
+async def history_payloads(
+    channel: discord.TextChannel | discord.Thread,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    limit: int | None = None,
+) -> AsyncIterator[dict[str, Any]]:
+    """The channel's messages as raw payloads, read the way Messageable.history reads them:
+    after `after`, oldest first (pages read forwards), or else before `before`, newest first.
+
+    Catch-up reads whole histories; Messageable.history builds a discord.Message for every
+    message (its author, attachments, reactions...) only for catch-up to read a few fields of
+    it, which cost more CPU than storing the message. The same requests are made:
+    HTTPClient.logs_from, through the channel's ConnectionState (`_state`, private). Discord
+    answers newest first; a page shorter than asked for is the last."""
+    http = channel._state.http
+    while limit is None or limit > 0:
+        asked = HISTORY_PAGE if limit is None else min(limit, HISTORY_PAGE)
+        if before is None:
+            page = await http.logs_from(channel.id, asked, after=after or 0)
+            if page:
+                after = int(page[0]["id"])
+            page.reverse()
+        else:
+            page = await http.logs_from(channel.id, asked, before=before)
+            if page:
+                before = int(page[-1]["id"])
+        if limit is not None:
+            limit -= len(page)
+        for data in page:
+            yield cast(dict[str, Any], data)  # the TypedDict discord.py declares, read as JSON
+        if len(page) < HISTORY_PAGE:
+            return
 
 
 # --- discord.py: its retries of a 5xx ------------------------------------------------------------

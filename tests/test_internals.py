@@ -156,3 +156,40 @@ async def test_work_runs_on_the_connections_own_thread(tmp_path):
         assert thread != threading.get_ident()
         # The same thread aiosqlite itself uses for this connection's statements.
         assert thread == connection._thread.ident
+
+
+async def test_history_payloads_reads_what_history_reads_with_the_same_requests(
+    emulator, community, connect_client
+):
+    async with connect_client() as client:
+        channel = client.get_channel(community.text_channel_id)
+        author = community.member_ids[0]
+        ids = [emulator.send_message(channel.id, author, f"m{n}").id for n in range(250)]
+
+        async def both(history, payloads):
+            """The ids each reads, and the queries each sends."""
+            read = []
+            for source in (history, payloads):
+                start = len(emulator.journal.requests)
+                read.append([m.id if isinstance(m, discord.Message) else int(m["id"])
+                             async for m in source])
+                read.append([r.query for r in emulator.journal.requests[start:]])
+            return read
+
+        forwards, forwards_asked, raw, raw_asked = await both(
+            channel.history(limit=None, after=discord.Object(ids[10]), oldest_first=True),
+            internals.history_payloads(channel, after=ids[10]),
+        )
+        assert raw == forwards == ids[11:]
+        assert raw_asked == forwards_asked and len(raw_asked) == 3  # 100, 100, 39: the last
+        everything, _, raw_everything, _ = await both(
+            channel.history(limit=None, oldest_first=True),
+            internals.history_payloads(channel),
+        )
+        assert raw_everything == everything == ids
+        backwards, backwards_asked, raw_back, raw_back_asked = await both(
+            channel.history(limit=150, before=discord.Object(ids[200])),
+            internals.history_payloads(channel, before=ids[200], limit=150),
+        )
+        assert raw_back == backwards == ids[50:200][::-1]
+        assert raw_back_asked == backwards_asked

@@ -59,3 +59,28 @@ async def test_wait_really_paces_concurrent_callers():
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError):
         Pacer(0, 1.0)
+
+
+@given(
+    st.lists(st.floats(min_value=0, max_value=0.05), min_size=51, max_size=160),
+    st.lists(st.floats(min_value=0, max_value=0.0199), min_size=160, max_size=160),
+)
+def test_the_bots_pace_keeps_discord_under_50_in_any_second_despite_20_ms_of_jitter(
+    gaps, delays
+):
+    """The client's pace (bot.client) against Discord's global limit, counted where Discord
+    counts: each request arrives after its own delay, which may differ by up to 20 ms."""
+    from bot.client import GLOBAL_PACE, GLOBAL_PACE_WINDOW
+
+    clock = FakeClock()
+    pacer = Pacer(GLOBAL_PACE, GLOBAL_PACE_WINDOW, clock=clock)
+    arrivals = []
+    for gap, delay in zip(gaps, delays, strict=False):
+        clock.now += gap
+        while (pause := pacer.delay()) > 0:  # as wait() does
+            clock.now += pause
+        pacer._sent.append(clock())
+        arrivals.append(clock() + delay)
+    arrivals.sort()
+    for start in arrivals:
+        assert sum(1 for t in arrivals if start <= t < start + 1.0) <= 50

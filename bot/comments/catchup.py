@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import discord
 
 from bot.clock import utcnow
 from bot.comments.apply import BatchResult
 from bot.comments.events import Created, Deleted, Edited, ReactionsSet, SyncEvent, reconcile_window
-from bot.comments.payloads import incoming_message, reaction_counts
+from bot.comments.payloads import incoming_from_history, reaction_counts_from_payload
 from bot.comments.writer import CommentWriter
+from bot.internals import history_payloads
 from bot.log import get_logger
 from bot.store import Store
 from bot.store.cursors import cursor_of, stored_message_ids
@@ -52,7 +54,6 @@ async def catch_up_thread(
     # Messages created after this moment may be stored live while we read: they are not
     # judged deleted. The margin absorbs a clock that runs ahead of Discord's.
     upper = discord.utils.time_snowflake(utcnow() - CLOCK_MARGIN)
-    after = discord.Object(cursor) if cursor is not None else None
     seen: set[int] = set()
     # Pages are committed in order by the writer while the next one is fetched: each commit
     # moves the cursor only over its own rows.
@@ -61,10 +62,11 @@ async def catch_up_thread(
     # Where the thread stood when this session saw it: anything newer arrives live, so reading
     # stops there rather than asking for one more, empty, page.
     newest = thread.last_message_id
-    async for message in thread.history(limit=None, after=after, oldest_first=True):
-        seen.add(message.id)
-        page.extend(_events_for(message, thread.id, advance=True))
-        if newest is not None and message.id >= newest:
+    async for message in history_payloads(thread, after=cursor):
+        message_id = int(message["id"])
+        seen.add(message_id)
+        page.extend(_events_for(message, thread, advance=True))
+        if newest is not None and message_id >= newest:
             break
         if len(page) >= PAGE:
             commits.append(writer.enqueue(page))
@@ -79,15 +81,16 @@ async def catch_up_thread(
     # deletions made while the bot was away.
     lowest = 0
     if cursor is not None and await stored_message_ids(store, thread.id, 0, cursor):
-        before = discord.Object(cursor + 1)
-        window = [m async for m in thread.history(limit=recent_window, before=before)]
-        seen.update(message.id for message in window)
+        window = [
+            m async for m in history_payloads(thread, before=cursor + 1, limit=recent_window)
+        ]
+        seen.update(int(message["id"]) for message in window)
         if len(window) >= recent_window:
-            lowest = min(message.id for message in window)
+            lowest = min(int(message["id"]) for message in window)
         edits: list[SyncEvent] = [
             event
             for message in window
-            for event in _events_for(message, thread.id)
+            for event in _events_for(message, thread)
             if not isinstance(event, Created)
         ]
         edited += (await writer.apply(edits)).edited
@@ -110,15 +113,23 @@ async def catch_up_thread(
 
 
 def _events_for(
-    message: discord.Message, thread_id: int, *, advance: bool = False
+    message: dict[str, Any], thread: discord.Thread, *, advance: bool = False
 ) -> list[SyncEvent]:
-    """What a message read from history says: it exists, its current text, its reactions."""
-    incoming = incoming_message(message)
+    """What a message of a history page says: it exists, its current text, its reactions."""
+    incoming = incoming_from_history(message, thread.guild)
     events: list[SyncEvent] = [Created(incoming, advance_cursor=advance)]
-    if message.edited_at is not None:
+    if incoming.edited_at is not None:
         events.append(
-            Edited(message.id, thread_id, message.content, message.edited_at, incoming.attachments)
+            Edited(
+                incoming.message_id,
+                thread.id,
+                message["content"],
+                incoming.edited_at,
+                incoming.attachments,
+            )
         )
-    if message.reactions:
-        events.append(ReactionsSet(message.id, thread_id, reaction_counts(message)))
+    if message.get("reactions"):
+        events.append(
+            ReactionsSet(incoming.message_id, thread.id, reaction_counts_from_payload(message))
+        )
     return events

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any, Literal
 
 import discord
 
 from bot.comments.events import Attachment, IncomingMessage, Standing, snowflake_time
-
-_DEFAULT = {discord.MessageType.default}
-_REPLY = {discord.MessageType.reply}
 
 
 def valid_text(text: str) -> str:
@@ -19,45 +17,6 @@ def valid_text(text: str) -> str:
     if text.isascii():
         return text  # the common case, and surrogates are never ASCII
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-
-
-def message_kind(message_type: discord.MessageType) -> Literal["default", "reply", "system"]:
-    if message_type in _DEFAULT:
-        return "default"
-    if message_type in _REPLY:
-        return "reply"
-    return "system"
-
-
-def attachment_of(attachment: discord.Attachment) -> Attachment:
-    return Attachment(
-        url=attachment.url,
-        filename=attachment.filename,
-        size=attachment.size,
-        content_type=attachment.content_type,
-    )
-
-
-def incoming_message(message: discord.Message) -> IncomingMessage:
-    reference = message.reference
-    reply_to = reference.message_id if reference is not None else None
-    author = message.author
-    return IncomingMessage(
-        message_id=message.id,
-        thread_id=message.channel.id,
-        author_id=author.id,
-        author_name=valid_text(author.display_name),
-        author_is_bot=author.bot,
-        webhook_id=message.webhook_id,
-        kind=message_kind(message.type),
-        content=valid_text(message.content),
-        attachments=tuple(attachment_of(a) for a in message.attachments),
-        has_stickers=bool(message.stickers),
-        reply_to=reply_to if message.type in _REPLY else None,
-        created_at=snowflake_time(message.id),
-        edited_at=message.edited_at,
-        standing=standing_of(author),
-    )
 
 
 def standing_of(author: discord.abc.User) -> Standing:
@@ -92,8 +51,8 @@ _KINDS: dict[int, Kind] = {
 
 
 def incoming_from_payload(data: dict[str, Any], guild: discord.Guild | None) -> IncomingMessage:
-    """A MESSAGE_CREATE payload read directly, as `incoming_message` reads the discord.Message
-    that discord.py would build from it (see CommentsCog's fast path)."""
+    """A MESSAGE_CREATE payload read directly, as the discord.Message that discord.py would
+    build from it shows it (see CommentsCog's fast path)."""
     author = data["author"]
     member = data.get("member") or {}
     message_id = int(data["id"])
@@ -121,12 +80,26 @@ def incoming_from_payload(data: dict[str, Any], guild: discord.Guild | None) -> 
     )
 
 
-def reaction_counts(message: discord.Message) -> dict[str, int]:
-    """Members' reactions to a message read from history: the bot's own (its held marker) are
-    not counted, as they are not live."""
+def incoming_from_history(data: dict[str, Any], guild: discord.Guild | None) -> IncomingMessage:
+    """A message of a history page read directly, as the discord.Message that discord.py
+    would build from it shows it. History pages carry users, not members: discord.py takes the
+    author's cached member, if any, for the name and roles."""
+    incoming = incoming_from_payload(data, guild)
+    member = guild.get_member(incoming.author_id) if guild is not None else None
+    if member is None:
+        return incoming
+    return dataclasses.replace(
+        incoming, author_name=valid_text(member.display_name), standing=standing_of(member)
+    )
+
+
+def reaction_counts_from_payload(data: dict[str, Any]) -> dict[str, int]:
+    """Members' reactions to a message read from history, emoji named as discord.py names
+    them: the bot's own (its held marker) are not counted, as they are not live."""
     counts = {
-        str(reaction.emoji): reaction.count - (1 if reaction.me else 0)
-        for reaction in message.reactions
+        str(discord.PartialEmoji.from_dict(reaction["emoji"])): int(reaction.get("count", 1))
+        - (1 if reaction.get("me") else 0)
+        for reaction in data.get("reactions") or ()
     }
     return {emoji: count for emoji, count in counts.items() if count > 0}
 

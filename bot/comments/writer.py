@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from bot.clock import utcnow
-from bot.comments.apply import BatchResult, apply_batch
+from bot.comments.apply import BatchResult, apply_batches
 from bot.comments.events import Created, SyncEvent, SyncPolicy
 from bot.log import get_logger
 from bot.moderation.cases import audit
@@ -172,8 +172,9 @@ class CommentWriter:
     def enqueue(self, events: Sequence[SyncEvent]) -> asyncio.Future[BatchResult]:
         """Queue events now; the future resolves when they are committed.
 
-        The events of one call end their batch, so its result counts them (and at most some
-        live events queued just before them), never another call's.
+        The events of one call end their batch (or their part of it, when calls waiting
+        together are committed at once), so its result counts them (and at most some live
+        events queued just before them), never another call's.
         """
         done: asyncio.Future[BatchResult] = asyncio.get_running_loop().create_future()
         if not events:
@@ -191,14 +192,23 @@ class CommentWriter:
             batch = await self._next_batch()
             self._in_flight = len(batch)
             try:
-                result = await self._commit([event for event, _, _ in batch])
-                for case in result.cases:
+                parts = _calls(batch)
+                outcomes = await self._commit_calls([[item[0] for item in part] for part in parts])
+                cases = [
+                    case
+                    for outcome in outcomes
+                    if isinstance(outcome, BatchResult)
+                    for case in outcome.cases
+                ]
+                for case in cases:
                     audit(case)
-                if result.cases and self._on_cases is not None:
-                    self._on_cases(tuple(case.id for case in result.cases))
-                for _, waiter, _ in batch:
-                    if waiter is not None and not waiter.done():
-                        waiter.set_result(result)
+                if cases and self._on_cases is not None:
+                    self._on_cases(tuple(case.id for case in cases))
+                for part, outcome in zip(parts, outcomes, strict=True):
+                    if isinstance(outcome, BatchResult):
+                        _resolve(part, outcome)
+                    else:
+                        _fail(part, outcome)
             except WritesFailing as error:
                 self._give_up(batch, error)
                 return
@@ -209,8 +219,11 @@ class CommentWriter:
                 self._settle(batch)
 
     async def _next_batch(self) -> list[_Item]:
-        """The next event, and what arrives within GATHER_SECONDS after it (up to MAX_BATCH);
-        the events of an `enqueue` call end their batch."""
+        """The next event, and what arrives within GATHER_SECONDS after it (up to MAX_BATCH).
+
+        The events of an `enqueue` call end their batch, unless more is queued already: under a
+        backlog (catch-up's pages), the calls waiting are committed together, each with its own
+        result, while the batch has room for another whole page after them (half of it)."""
         if self._queue.empty():
             batch = [await self._queue.get()]
             self._backlog_from = asyncio.get_running_loop().time()
@@ -222,7 +235,11 @@ class CommentWriter:
             self._ender_arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._ender_arrived.wait(), self._gather)
-        while len(batch) < self._max_batch and batch[-1][1] is None and not self._queue.empty():
+        while len(batch) < self._max_batch and not self._queue.empty():
+            # After a call's last event, what is queued may join while there is room for
+            # another whole page after it (half the batch).
+            if batch[-1][1] is not None and len(batch) > self._max_batch // 2:
+                break
             batch.append(self._queue.get_nowait())
         self._enders -= sum(waiter is not None for _, waiter, _ in batch)
         return batch
@@ -250,9 +267,35 @@ class CommentWriter:
         _fail(batch + rest, error)
         self._settle(rest)  # the batch is settled by _run
 
+    async def _commit_calls(
+        self, calls: list[list[SyncEvent]]
+    ) -> list[BatchResult | Exception]:
+        """Commit each call's events, all in one transaction when they can be, and say what
+        became of each: its result, or why it could not be stored."""
+        if len(calls) > 1:
+            try:
+                results = await self._commit_when_possible(calls)
+            except WritesFailing:
+                raise
+            except Exception:
+                # One bad event must not take the other calls down: commit them one by one.
+                log.warning("batch failed; applying its parts one by one", parts=len(calls))
+            else:
+                self.committed += sum(len(events) for events in calls)
+                return list(results)
+        outcomes: list[BatchResult | Exception] = []
+        for events in calls:
+            try:
+                outcomes.append(await self._commit(events))
+            except WritesFailing:
+                raise
+            except Exception as error:  # logged by _commit: this event cannot be stored
+                outcomes.append(error)
+        return outcomes
+
     async def _commit(self, events: list[SyncEvent]) -> BatchResult:
         try:
-            result = await self._commit_when_possible(events)
+            (result,) = await self._commit_when_possible([events])
         except WritesFailing:
             raise
         except Exception:
@@ -273,13 +316,14 @@ class CommentWriter:
         self.committed += len(events)
         return result
 
-    async def _commit_when_possible(self, events: list[SyncEvent]) -> BatchResult:
-        """Commit the events, trying again, with backoff, for as long as the database itself
-        refuses them: they are not at fault, and stay queued in order until it takes them."""
+    async def _commit_when_possible(self, calls: list[list[SyncEvent]]) -> list[BatchResult]:
+        """Commit the calls' events, trying again, with backoff, for as long as the database
+        itself refuses them: they are not at fault, and stay queued in order until it takes
+        them."""
         delay = self._retry_first
         while True:
             try:
-                result = await apply_batch(self.store, events, self._policy())
+                results = await apply_batches(self.store, calls, self._policy())
             except Exception as error:
                 if not database_unavailable(error):
                     raise
@@ -289,7 +333,7 @@ class CommentWriter:
                 continue
             if self.failing_since is not None:
                 self._recovered()
-            return result
+            return results
 
     def _failing(self, error: Exception) -> None:
         self._failure = str(error)
@@ -314,6 +358,23 @@ class CommentWriter:
                 raise WritesFailing(self._failure)
             delay = min(delay, give_up_at - loop.time())
         await asyncio.sleep(delay)
+
+
+def _calls(batch: list[_Item]) -> list[list[_Item]]:
+    """The batch cut after each call's last event (the one with a waiter); live events after
+    the last call make a part of their own."""
+    parts: list[list[_Item]] = [[]]
+    for item in batch:
+        parts[-1].append(item)
+        if item[1] is not None:
+            parts.append([])
+    return [part for part in parts if part]
+
+
+def _resolve(items: list[_Item], result: BatchResult) -> None:
+    for _, waiter, _ in items:
+        if waiter is not None and not waiter.done():
+            waiter.set_result(result)
 
 
 def _fail(items: list[_Item], error: Exception) -> None:

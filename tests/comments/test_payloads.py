@@ -83,3 +83,48 @@ def test_raw_names_kinds_and_stickers():
     assert hook.webhook_id == 77
     broken = incoming_from_payload(_payload(content="x\ud800"), None)
     assert broken.content == "x\ufffd"
+
+
+def test_a_history_payload_reads_as_the_discord_message_built_from_it():
+    """Catch-up reads history pages as payloads; what it reads must be what discord.py's
+    Message (which it used to build for every message) shows of the same payload."""
+    import discord
+
+    from bot.comments.payloads import incoming_from_history, reaction_counts_from_payload
+
+    history = _payload(
+        type=19,
+        message_reference={"message_id": "99", "channel_id": "42"},
+        attachments=[
+            {"id": "5", "url": "https://cdn/a.png", "proxy_url": "https://cdn/a.png",
+             "filename": "a.png", "size": 3,
+             "content_type": "image/png"}
+        ],
+        sticker_items=[{"id": "1", "name": "s", "format_type": 1}],
+        edited_timestamp="2026-01-01T00:00:00+00:00",
+        reactions=[
+            {"emoji": {"id": None, "name": "\N{THUMBS UP SIGN}"}, "count": 3, "me": True},
+            {"emoji": {"id": "123", "name": "blob", "animated": True}, "count": 1, "me": False},
+            {"emoji": {"id": "124", "name": "mine"}, "count": 1, "me": True},
+        ],
+    )
+    del history["member"]  # history pages carry users, not members
+    history["author"] |= {"discriminator": "0", "avatar": None}
+    client = discord.Client(intents=discord.Intents(guilds=True))
+    channel = discord.Object(42)
+    channel.guild = None  # type: ignore[attr-defined]
+    message = discord.Message(state=client._connection, channel=channel, data=history)  # type: ignore[arg-type]
+
+    incoming = incoming_from_history(history, None)
+    assert incoming.author_name == message.author.display_name == "Ann B"
+    assert incoming.author_id == message.author.id and incoming.author_is_bot == message.author.bot
+    assert incoming.content == message.content and incoming.edited_at == message.edited_at
+    assert incoming.kind == "reply" and incoming.reply_to == message.reference.message_id == 99
+    assert incoming.has_stickers == bool(message.stickers)
+    assert [a.filename for a in incoming.attachments] == [a.filename for a in message.attachments]
+    assert incoming.standing == Standing()
+    assert reaction_counts_from_payload(history) == {
+        str(r.emoji): r.count - (1 if r.me else 0)
+        for r in message.reactions
+        if r.count - (1 if r.me else 0) > 0
+    } == {"\N{THUMBS UP SIGN}": 2, "<a:blob:123>": 1}

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from structlog.testing import capture_logs
 
+import bot.comments.writer as writer_module
 from bot.comments.apply import BatchResult
 from bot.comments.events import Created, Edited, IncomingMessage, SyncPolicy, snowflake_time
 from bot.comments.writer import CommentWriter, WriterHealth, WritesFailing, merge_results
@@ -69,6 +70,51 @@ async def test_apply_waits_for_its_own_batch(store):
     finally:
         await writer.stop()
     assert (first.created, second.created) == (3, 2)
+
+
+async def test_calls_waiting_together_share_a_commit_and_keep_their_own_results(
+    store, monkeypatch
+):
+    post_id = await mirrored_post(store)
+    commits: list[int] = []
+    real = writer_module.apply_batches
+
+    async def counted(store, calls, policy):
+        commits.append(len(calls))
+        return await real(store, calls, policy)
+
+    monkeypatch.setattr(writer_module, "apply_batches", counted)
+    writer = CommentWriter(store, lambda: POLICY)
+    # Queued before the writer starts, as catch-up's pages queue up behind a busy writer.
+    first = writer.enqueue([Created(message(n)) for n in range(3)])
+    second = writer.enqueue([Created(message(n)) for n in range(3, 5)])
+    writer.start()
+    try:
+        results = await asyncio.gather(first, second)
+    finally:
+        await writer.stop()
+    assert [r.created for r in results] == [3, 2]
+    assert commits == [2]  # both calls, one transaction
+    assert await cursor_of(store, THREAD) is None  # enqueue() of Created() without advance
+    assert len(await list_comments(store, post_id)) == 5
+
+
+async def test_a_bad_event_in_one_of_the_waiting_calls_fails_none_of_the_others(store):
+    post_id = await mirrored_post(store)
+    writer = CommentWriter(store, lambda: POLICY)
+    bad = Created(message(9, "broken \ud800 text"))
+    first = writer.enqueue([Created(message(1), advance_cursor=True)])
+    second = writer.enqueue([Created(message(2), advance_cursor=True), bad])
+    third = writer.enqueue([Created(message(3), advance_cursor=True)])
+    writer.start()
+    try:
+        results = await asyncio.gather(first, second, third)
+    finally:
+        await writer.stop()
+    assert [r.created for r in results] == [1, 1, 1]
+    stored = {c.discord_message_id for c in await list_comments(store, post_id)}
+    assert stored == {message(n).message_id for n in (1, 2, 3)}
+    assert await cursor_of(store, THREAD) == message(3).message_id
 
 
 async def test_one_bad_event_does_not_take_its_batch_down(store):
