@@ -80,9 +80,12 @@ _STORED = """
 _TOMBSTONED = (
     "SELECT message_id FROM deleted_messages WHERE message_id IN (SELECT value FROM json_each(?))"
 )
+# Through the index of replies (partial: it needs the IS NOT NULL); the "+" keeps SQLite from
+# walking every top-level comment through the parent index instead.
 _AWAITED = """
     SELECT DISTINCT post_id, reply_to_message_id FROM comments
-    WHERE reply_to_message_id IN (SELECT value FROM json_each(?)) AND parent_id IS NULL
+    WHERE reply_to_message_id IN (SELECT value FROM json_each(?))
+      AND reply_to_message_id IS NOT NULL AND +parent_id IS NULL
 """
 _EDITED_EARLY = (
     "SELECT message_id FROM early_edits WHERE message_id IN (SELECT value FROM json_each(?))"

@@ -297,3 +297,16 @@ async def test_writes_reach_the_database_file_while_the_store_stays_open(store, 
             if "posts" in tables:
                 found = db.execute("SELECT count(*) FROM posts").fetchone()[0]
     assert found == 50
+
+
+async def test_a_batchs_lookups_of_its_messages_go_through_indexes(store):
+    # Run for every batch of comments: a scan of the comments table in any of them makes the
+    # writer's batches slower as the community's history grows.
+    from bot.store import replies
+
+    for name in ("_OURS", "_OPTED_OUT", "_STORED", "_TOMBSTONED", "_AWAITED", "_EDITED_EARLY"):
+        plan = await store.fetch_all("EXPLAIN QUERY PLAN " + getattr(replies, name), ("[1, 2]",))
+        steps = [row[-1] for row in plan if "json_each" not in row[-1]]
+        assert steps[0].startswith("SEARCH"), (name, steps)
+        if name == "_AWAITED":
+            assert "comments_reply_to" in steps[0], steps
