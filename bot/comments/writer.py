@@ -30,7 +30,10 @@ log = get_logger("threadbridge.comments.writer")
 # Under a backlog, batches of 1,000 halve the writer's hops to its thread (and the GIL hand-offs
 # with the event loop) against 500: ingest ran 15-20% faster; a batch still commits in ~40 ms.
 MAX_BATCH = 1000
-GATHER_SECONDS = 0.005
+# How long a batch waits for more after its first event. Under a backlog it does not wait at
+# all; at a steady 1,000 replies/s, 2 ms (rather than 5) took 4 ms off the median delay from
+# Discord to the store and brought the 99th percentile under 15 ms, at no cost in throughput.
+GATHER_SECONDS = 0.002
 # Live replies waiting at most (about 1 KB each): beyond this the writer is far behind, and a
 # reply is better read later from the thread's history than held in memory.
 MAX_LIVE_BACKLOG = 100_000
