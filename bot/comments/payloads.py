@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from datetime import datetime
 from typing import Any, Literal
 
@@ -37,10 +38,21 @@ def standing_from_payload(guild: discord.Guild | None, data: dict[str, Any]) -> 
     member = data.get("member")
     if not isinstance(member, dict):
         return Standing()
-    role_ids = frozenset(int(role) for role in member.get("roles") or ())
     author = data.get("author") or {}
     owner = guild is not None and str(guild.owner_id) == str(author.get("id"))
-    return Standing(role_ids, owner)
+    key = (tuple(member.get("roles") or ()), owner)
+    standing = _STANDINGS.get(key)
+    if standing is None:
+        if len(_STANDINGS) >= _STANDINGS_KEPT:
+            _STANDINGS.clear()
+        standing = _STANDINGS[key] = Standing(frozenset(int(role) for role in key[0]), owner)
+    return standing
+
+
+# Members share a few sets of roles: one Standing for each, not one per message (a set of roles
+# is the largest part of a reply waiting in the writer's queue). Bounded; cleared when full.
+_STANDINGS: dict[tuple[tuple[str, ...], bool], Standing] = {}
+_STANDINGS_KEPT = 1024
 
 
 Kind = Literal["default", "reply", "system"]
@@ -66,7 +78,8 @@ def incoming_from_payload(data: dict[str, Any], guild: discord.Guild | None) -> 
         message_id=message_id,
         thread_id=int(data["channel_id"]),
         author_id=int(author["id"]),
-        author_name=valid_text(str(name)),
+        # Interned: a few members write most replies, and each waits in the writer's queue.
+        author_name=sys.intern(valid_text(str(name))),
         author_is_bot=bool(author.get("bot")),
         webhook_id=int(webhook_id) if webhook_id else None,
         kind=kind,
