@@ -56,7 +56,7 @@ from bot.store.models import MirrorState  # noqa: E402
 from bot.store.posts import save_source_post  # noqa: E402
 from discord_emulator import Emulator, EmulatorConfig  # noqa: E402
 
-GOAL_FACTOR = 1.2
+GOAL_FACTOR = 1.10
 REPLY_TEXT = "Catching up on this thread: here is what I think about the post. "
 
 
