@@ -22,6 +22,12 @@ BUSY_TIMEOUT_MS = 5_000
 # automatic checkpoint stays on, far later, in case the background ones cannot keep up.
 CHECKPOINT_SECONDS = 0.5
 WRITER_CHECKPOINT_PAGES = 10_000
+# Page cache per connection (SQLite's default is 2 MiB). Reads of a whole conversation want
+# room. The writer mostly touches the newest end of each index and each post's latest entries:
+# 8 MiB holds that for hundreds of busy threads (2 MiB did not: every insert re-read pages),
+# and ingest ran as fast as with 32 MiB, which a cache fills with pages touched once.
+READ_CACHE_MIB = 32
+WRITE_CACHE_MIB = 8
 
 # SQLite's primary result codes for a database that cannot take a write right now, whatever was
 # asked of it: busy or locked by another connection, disk full, I/O error, unopenable file,
@@ -115,7 +121,7 @@ class Store(_Reads):
         path = Path(path)
         _require_folder(path)
         existed = _exists(path)
-        writer = await _connect(path)
+        writer = await _connect(path, cache_mib=WRITE_CACHE_MIB)
         try:
             applied = await _check_version(writer, upgrade=upgrade)
             reader = await _connect(path)
@@ -126,7 +132,7 @@ class Store(_Reads):
         store.created = not existed
         store.applied = tuple(applied)
         try:
-            checkpointer = await _connect(path)
+            checkpointer = await _connect(path, cache_mib=2)  # it copies the WAL, reads nothing
         except BaseException:
             await reader.close()
             await writer.close()
@@ -280,7 +286,9 @@ def _run_in_transaction(
     return result
 
 
-async def _connect(path: Path, *, read_only: bool = False) -> aiosqlite.Connection:
+async def _connect(
+    path: Path, *, read_only: bool = False, cache_mib: int = READ_CACHE_MIB
+) -> aiosqlite.Connection:
     # isolation_level=None: no implicit BEGIN, so transaction() and migrations own the boundaries.
     try:
         if read_only:
@@ -300,9 +308,7 @@ async def _connect(path: Path, *, read_only: bool = False) -> aiosqlite.Connecti
             await connection.execute("PRAGMA foreign_keys = ON")
             await connection.execute("PRAGMA synchronous = NORMAL")
             await connection.execute(f"PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}")
-        # 32 MiB of page cache per connection (SQLite's default is 2): the comment indexes of a
-        # busy community outgrow 2 MiB, and ingest then re-reads pages on every insert.
-        await connection.execute("PRAGMA cache_size = -32768")
+        await connection.execute(f"PRAGMA cache_size = -{cache_mib * 1024}")
     except sqlite3.DatabaseError as error:
         await connection.close()
         raise StoreError(f"{path} is not a usable SQLite database: {error}") from error
