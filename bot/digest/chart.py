@@ -10,10 +10,6 @@ import io
 from collections.abc import Sequence
 from datetime import date
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
 # Discord's dark theme: the message background, and text colours that read on it.
 BACKGROUND = "#313338"
 TEXT = "#dbdee1"
@@ -29,6 +25,12 @@ _DPI = 100
 def comments_per_day_png(current: Sequence[tuple[date, int]], previous: Sequence[int]) -> bytes:
     """An 800x400 PNG: this period's comments per day as bars, the period before as a dashed
     line on the same day positions (the first day of each aligned)."""
+    # Imported here: matplotlib (with numpy and Pillow) is about 40 MB of the bot's memory,
+    # needed once a week.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     figure = Figure(figsize=(WIDTH_PX / _DPI, HEIGHT_PX / _DPI), dpi=_DPI, facecolor=BACKGROUND)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
