@@ -1,3 +1,4 @@
+import asyncio
 import os
 import sqlite3
 import subprocess
@@ -28,6 +29,20 @@ def emulator_env(emulator, community, database):
         "DATABASE_PATH": str(database),
         "WEB_LISTEN": "",  # tests that want the site give it a free port
     }
+
+
+async def start_run(env, cwd):
+    """`threadbridge run` as a process, its output piped."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
 
 
 def threadbridge(*arguments, cwd, env=None):
@@ -144,7 +159,6 @@ def test_application_id_from_token(token, expected):
 
 
 async def test_run_connects_logs_json_and_stops_cleanly_on_sigterm(emulator, community, tmp_path):
-    import asyncio
     import json
     import signal
 
@@ -158,16 +172,7 @@ async def test_run_connects_logs_json_and_stops_cleanly_on_sigterm(emulator, com
         "LOG_LEVEL": "DEBUG",
         "WEB_LISTEN": f"127.0.0.1:{port}",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_run(env, tmp_path)
     try:
         await emulator.wait_for_event("GUILD_CREATE", timeout=30)
         await emulator.wait_for(
@@ -389,8 +394,6 @@ def test_bad_import_source_is_refused_and_changes_nothing(tmp_path, content, mes
 
 
 async def run_cli(*arguments, env, cwd):
-    import asyncio
-
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -534,7 +537,6 @@ def test_digest_command_text_and_json(tmp_path):
 
 
 def test_digest_command_shows_the_week_so_far_after_an_import(tmp_path):
-    import asyncio
     import json
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo

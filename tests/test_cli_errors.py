@@ -7,7 +7,6 @@ import re
 import signal
 import socket
 import ssl
-import sys
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -18,7 +17,7 @@ from aiohttp import web
 
 from bot.settings import Settings
 from bot.startup import explain, reason, token_origin, waits
-from tests.test_cli import TOKEN, clean_environment, emulator_env, run_cli
+from tests.test_cli import TOKEN, clean_environment, emulator_env, run_cli, start_run
 from tests.web.test_serve_command import free_port
 
 ONE_SHOT_COMMANDS = [
@@ -132,19 +131,6 @@ async def test_refused_token_in_dotenv_names_the_file(emulator, community, tmp_p
     assert f"(DISCORD_TOKEN in {tmp_path / '.env'})" in one_line(stderr)
 
 
-async def start_run(env, cwd):
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
 async def log_lines(process, until, timeout=30):
     """Read `run`'s JSON log lines until one satisfies `until`; return all read so far."""
     lines = []
@@ -233,17 +219,26 @@ async def test_run_refuses_a_gateway_url_that_is_no_gateway(emulator, community,
     )
 
 
-async def test_run_ends_with_one_line_when_the_token_is_reset(emulator, community, tmp_path):
+async def run_ended_by_discord(emulator, community, tmp_path, end):
+    """`run`, connected, then ended from Discord's side by `end()` (which reaches one
+    session): its exit status and standard error."""
     process = await start_run(emulator_env(emulator, community, tmp_path / "run.db"), tmp_path)
     try:
         await emulator.wait_for_event("GUILD_CREATE", timeout=30)
-        assert await emulator.reset_token(community.token) == 1
+        assert await end() == 1
         stderr = await finish(process)
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
-    assert process.returncode == 2, stderr
+    return process.returncode, stderr
+
+
+async def test_run_ends_with_one_line_when_the_token_is_reset(emulator, community, tmp_path):
+    status, stderr = await run_ended_by_discord(
+        emulator, community, tmp_path, lambda: emulator.reset_token(community.token)
+    )
+    assert status == 2, stderr
     assert one_line(stderr).startswith(
         "threadbridge: Discord refused the bot's token (DISCORD_TOKEN, set in the environment)"
     )
@@ -259,16 +254,10 @@ async def test_run_ends_with_one_line_when_the_token_is_reset(emulator, communit
 async def test_run_ends_with_one_line_on_a_fatal_gateway_close(
     emulator, community, tmp_path, code, says
 ):
-    process = await start_run(emulator_env(emulator, community, tmp_path / "run.db"), tmp_path)
-    try:
-        await emulator.wait_for_event("GUILD_CREATE", timeout=30)
-        assert await emulator.gateway_close(code) == 1
-        stderr = await finish(process)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 2, stderr
+    status, stderr = await run_ended_by_discord(
+        emulator, community, tmp_path, lambda: emulator.gateway_close(code)
+    )
+    assert status == 2, stderr
     assert says in one_line(stderr)
 
 
