@@ -59,15 +59,6 @@ class Judge:
     rules: RulesInForce
     cases: list[Case] = field(default_factory=list)
     _records: dict[int, AuthorRecord] = field(default_factory=dict)
-    # How far back the flood and duplicate rules look: zero when both are off.
-    _window: timedelta = field(init=False)
-
-    def __post_init__(self) -> None:
-        rules = self.rules.rules
-        self._window = max(
-            rules.flood_window if rules.flood_count is not None else timedelta(0),
-            rules.duplicate_window or timedelta(0),
-        )
 
     def comment(
         self, db: sqlite3.Connection, post_id: int, comment_id: int, written: Written
@@ -135,7 +126,7 @@ class Judge:
                 comment_id=comment_id,
             )
         banned = record.banned and (record.ban_until is None or record.ban_until > created_at)
-        window = self._window
+        window = rules.look_back
         recent = (
             [
                 PastComment(past.created_at, past.thread_id, _folded(past.body))

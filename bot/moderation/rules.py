@@ -389,6 +389,9 @@ class RuleSet:
     _disallowed_patterns: _PatternMatcher = field(init=False, repr=False, compare=False)
     _moderation_patterns: _PatternMatcher = field(init=False, repr=False, compare=False)
     _scanner: _Scanner = field(init=False, repr=False, compare=False)
+    # How far back the flood and duplicate rules look at an author's comments: zero when both
+    # are off (then nothing need be read).
+    look_back: timedelta = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("max_links", "max_mentions", "flood_count"):
@@ -418,6 +421,11 @@ class RuleSet:
             self._disallowed_patterns, self._moderation_patterns, (disallowed, moderation)
         )
         object.__setattr__(self, "_scanner", scanner)
+        look_back = max(
+            self.flood_window if self.flood_count is not None else timedelta(0),
+            self.duplicate_window or timedelta(0),
+        )
+        object.__setattr__(self, "look_back", look_back)
 
 
 class PastComment(NamedTuple):
