@@ -25,7 +25,7 @@ from bot.comments.events import (
     decide,
 )
 from bot.comments.judging import Judge, Written, written_by
-from bot.comments.nesting import TreePaths, adopt_orphans
+from bot.comments.nesting import TreePaths
 from bot.store import Store
 from bot.store.authors import upsert_discord_author_in
 from bot.store.closing import close_comments_in
@@ -233,8 +233,7 @@ def _create(db: sqlite3.Connection, post_id: int, event: Created, batch: _Batch)
     if not tombstoned and batch.judge is not None:
         batch.judge.comment(db, post_id, comment_id, written_by(author_id, message))
     if awaited:
-        adopt_orphans(db, post_id, message_id, batch.policy.max_depth)
-        batch.paths.forget()
+        batch.paths.adopt_orphans(db, post_id, message_id)
     if message_id in known.edited_early:
         early = take_early_edit_in(db, message_id)
         if early is not None:

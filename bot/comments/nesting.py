@@ -35,8 +35,18 @@ class TreePaths:
         """The batch stored `message_id` as `comment_id`, hung from `above` (from `place`)."""
         self._paths[(post_id, message_id)] = [*above, comment_id]
 
-    def forget(self) -> None:
-        """Comments were hung elsewhere: paths are read again from the store."""
+    def adopt_orphans(self, db: sqlite3.Connection, post_id: int, message_id: int) -> None:
+        """Nest the replies to this message that were stored before it (live replies arrive
+        while catch-up has not yet stored what they reply to): they were put at the top level.
+        Paths kept until then are read again from the store: comments moved."""
+        if self.max_depth < 2:
+            return
+        orphans = orphan_replies_in(db, post_id, message_id)
+        if not orphans:
+            return
+        parent_path = self._path(db, post_id, message_id)
+        for orphan in orphans:
+            _rehang(db, orphan, parent_path, self.max_depth)
         self._paths.clear()
 
     def _path(self, db: sqlite3.Connection, post_id: int, message_id: int) -> list[int]:
@@ -45,19 +55,6 @@ class TreePaths:
         if path is None:
             path = self._paths[key] = path_to_message_in(db, post_id, message_id)
         return path
-
-
-def adopt_orphans(db: sqlite3.Connection, post_id: int, message_id: int, max_depth: int) -> None:
-    """Nest the replies to this message that were stored before it (live replies arrive while
-    catch-up has not yet stored what they reply to): they were put at the top level."""
-    if max_depth < 2:
-        return
-    orphans = orphan_replies_in(db, post_id, message_id)
-    if not orphans:
-        return
-    parent_path = path_to_message_in(db, post_id, message_id)
-    for orphan in orphans:
-        _rehang(db, orphan, parent_path, max_depth)
 
 
 def _rehang(db: sqlite3.Connection, root_id: int, parent_path: list[int], max_depth: int) -> None:
