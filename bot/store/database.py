@@ -17,11 +17,17 @@ from bot.store import migrations
 
 BUSY_TIMEOUT_MS = 5_000
 # The WAL is copied back into the database by a connection of its own, on its own thread, every
-# half second after writes: the writer then never waits for a checkpoint (tens of milliseconds
-# of page copies and an fsync, every few seconds under a stream of comments). The writer's own
-# automatic checkpoint stays on, far later, in case the background ones cannot keep up.
+# half second after writes: the writer then never waits for a checkpoint to copy pages.
 CHECKPOINT_SECONDS = 0.5
-WRITER_CHECKPOINT_PAGES = 10_000
+# A WAL starts over from its beginning only once all of it has been copied back, and under a
+# steady stream the writer appends more while each background checkpoint copies: the WAL keeps
+# growing (about 24 MB/s at 1,000 comments/s) until the stream pauses. Past this many pages
+# (about 100 MB), the writer copies what it appended since the last background checkpoint right
+# after its next commit (2-3 ms), and the write after starts the WAL afresh.
+RESTART_WAL_PAGES = 25_000
+# The writer's own automatic checkpoint, a backstop only: it copies everything not yet copied
+# (up to half a second of writes, 15-20 ms at 1,000 comments/s), a stall for every reply then.
+WRITER_CHECKPOINT_PAGES = 100_000
 # Page cache per connection (SQLite's default is 2 MiB). Reads of a whole conversation want
 # room. The writer mostly touches the newest end of each index and each post's latest entries:
 # 8 MiB holds that for hundreds of busy threads (2 MiB did not: every insert re-read pages),
@@ -106,6 +112,8 @@ class Store(_Reads):
         self._reader = reader
         self._write_lock = asyncio.Lock()
         self._writes = 0  # transactions committed (or tried) since opening
+        # Set by the background checkpoint: copy the last pages of the WAL after the next commit.
+        self._finish_checkpoint = False
         # What opening it did: whether the file was new, and the migrations applied (in order).
         self.created = False
         self.applied: tuple[migrations.Migration, ...] = ()
@@ -160,7 +168,7 @@ class Store(_Reads):
                 continue
             written = self._writes
             with contextlib.suppress(sqlite3.Error):  # tried again after the next writes
-                await checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                self._finish_checkpoint = await _checkpoint(checkpointer) >= RESTART_WAL_PAGES
                 done = written
 
     async def others_data_version(self) -> int:
@@ -189,8 +197,15 @@ class Store(_Reads):
                     await self._writer.execute("ROLLBACK")
                     raise
                 await self._writer.execute("COMMIT")
+                if self._take_finish_checkpoint():
+                    with contextlib.suppress(sqlite3.Error):  # committed all the same
+                        await _checkpoint(self._writer)
             finally:
                 _in_transaction.reset(token)
+
+    def _take_finish_checkpoint(self) -> bool:
+        finish, self._finish_checkpoint = self._finish_checkpoint, False
+        return finish
 
     async def _begin(self) -> None:
         """BEGIN IMMEDIATE. The writer's thread runs it even when the awaiting task is cancelled
@@ -226,8 +241,11 @@ class Store(_Reads):
             token = _in_transaction.set(True)
             self._writes += 1
             try:
+                finish = self._take_finish_checkpoint()
                 done: asyncio.Future[T] = asyncio.ensure_future(
-                    run_on_connection_thread(writer, lambda db: _run_in_transaction(db, work))
+                    run_on_connection_thread(
+                        writer, lambda db: _run_in_transaction(db, work, finish_checkpoint=finish)
+                    )
                 )
                 try:
                     return await asyncio.shield(done)
@@ -266,8 +284,20 @@ class ReadStore(_Reads):
 
 
 
+async def _checkpoint(connection: aiosqlite.Connection) -> int:
+    """A PASSIVE checkpoint (it never waits for the writer or readers): the WAL's size in
+    pages, as it found it."""
+    async with connection.execute("PRAGMA wal_checkpoint(PASSIVE)") as cursor:
+        row = await cursor.fetchone()
+    # (busy, pages in the WAL, pages copied back); -1 when the database is not in WAL mode.
+    return int(row[1]) if row is not None else 0
+
+
 def _run_in_transaction(
-    connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]
+    connection: sqlite3.Connection,
+    work: Callable[[sqlite3.Connection], T],
+    *,
+    finish_checkpoint: bool = False,
 ) -> T:
     connection.execute("BEGIN IMMEDIATE")
     try:
@@ -283,6 +313,9 @@ def _run_in_transaction(
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         raise
+    if finish_checkpoint:
+        with contextlib.suppress(sqlite3.Error):  # committed all the same; the next one tries
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
     return result
 
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.store import Store
 from bot.store.comments import (
     NewComment,
     add_comment,
@@ -297,6 +298,35 @@ async def test_writes_reach_the_database_file_while_the_store_stays_open(store, 
             if "posts" in tables:
                 found = db.execute("SELECT count(*) FROM posts").fetchone()[0]
     assert found == 50
+
+
+async def test_the_wal_stays_small_under_writes_that_never_pause(tmp_path, monkeypatch):
+    # The writer's own checkpoint is put out of reach: only the background ones can keep the WAL
+    # from growing by everything written while the stream lasts.
+    from bot.store import database
+
+    monkeypatch.setattr(database, "WRITER_CHECKPOINT_PAGES", 10**9)
+    monkeypatch.setattr(database, "CHECKPOINT_SECONDS", 0.05)
+    monkeypatch.setattr(database, "RESTART_WAL_PAGES", 1000)  # 4 MB: a short test shows it
+    value = "x" * 2000
+    written = largest = 0
+
+    def write_some(db: sqlite3.Connection) -> None:
+        for _ in range(10):
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (f"key-{written}-{_}", value))
+
+    async with Store.open(tmp_path / "stream.db") as store:
+        wal = tmp_path / "stream.db-wal"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 1.5
+        while loop.time() < deadline:
+            await store.write_in_thread(write_some)  # back to back: the writer never pauses
+            written += 10 * len(value)
+            largest = max(largest, wal.stat().st_size if wal.exists() else 0)
+        rows = await store.fetch_value("SELECT count(*) FROM meta WHERE key LIKE 'key-%'")
+    assert rows == written // len(value)
+    assert written > 20_000_000  # enough for a WAL that never starts over to show it
+    assert largest < written / 4
 
 
 async def test_a_batchs_lookups_of_its_messages_go_through_indexes(store):
