@@ -283,7 +283,6 @@ class ReadStore(_Reads):
             await reader.close()
 
 
-
 async def _checkpoint(connection: aiosqlite.Connection) -> int:
     """A PASSIVE checkpoint (it never waits for the writer or readers): the WAL's size in
     pages, as it found it."""

@@ -11,6 +11,9 @@ from importlib.resources.abc import Traversable
 import aiosqlite
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# A line of its own in a migration that rebuilds a table other tables refer to: SQLite's way
+# (create the new table, copy, drop the old one, rename) needs foreign keys off while it runs.
+_FOREIGN_KEYS_OFF = "-- threadbridge: foreign keys off"
 
 
 class MigrationError(Exception):
@@ -22,6 +25,11 @@ class Migration:
     version: int
     name: str
     sql: str
+
+    @property
+    def foreign_keys_off(self) -> bool:
+        """Whether it runs with foreign keys off; they are checked before it commits."""
+        return any(line.strip() == _FOREIGN_KEYS_OFF for line in self.sql.splitlines())
 
     @property
     def reason(self) -> str:
@@ -86,9 +94,7 @@ def _has_code(text: str) -> bool:
 
 
 async def user_version(connection: aiosqlite.Connection) -> int:
-    async with connection.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
+    return await _pragma(connection, "user_version")
 
 
 async def schema_status(
@@ -118,18 +124,50 @@ async def upgrade(
         )
     applied: list[Migration] = []
     for migration in status.pending:
-        await connection.execute("BEGIN IMMEDIATE")
+        foreign_keys = await _pragma(connection, "foreign_keys")
+        if migration.foreign_keys_off:
+            await connection.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction
         try:
-            for statement in split_statements(migration.sql):
-                await connection.execute(statement)
-            # PRAGMA takes no bound parameters; the version is an int we parsed ourselves.
-            await connection.execute(f"PRAGMA user_version = {int(migration.version)}")
-            await connection.execute("COMMIT")
-        except (sqlite3.Error, MigrationError) as error:
-            await connection.execute("ROLLBACK")
-            raise MigrationError(
-                f"migration {migration.version:04d}_{migration.name} failed and was rolled back: "
-                f"{error}"
-            ) from error
+            await _apply(connection, migration)
+        finally:
+            if migration.foreign_keys_off:
+                await connection.execute(f"PRAGMA foreign_keys = {int(foreign_keys)}")
         applied.append(migration)
     return applied
+
+
+async def _apply(connection: aiosqlite.Connection, migration: Migration) -> None:
+    await connection.execute("BEGIN IMMEDIATE")
+    try:
+        # Rows that referred to nothing before it are not its doing: only new ones fail it.
+        dangling = await _dangling_references(connection) if migration.foreign_keys_off else set()
+        for statement in split_statements(migration.sql):
+            await connection.execute(statement)
+        if migration.foreign_keys_off:
+            left = await _dangling_references(connection) - dangling
+            if left:
+                table, rowid, parent, _ = min(left, key=repr)
+                raise MigrationError(
+                    f"it would leave {len(left)} rows referring to rows that do not exist "
+                    f"(e.g. {table} row {rowid}, in {parent})"
+                )
+        # PRAGMA takes no bound parameters; the version is an int we parsed ourselves.
+        await connection.execute(f"PRAGMA user_version = {int(migration.version)}")
+        await connection.execute("COMMIT")
+    except (sqlite3.Error, MigrationError) as error:
+        await connection.execute("ROLLBACK")
+        raise MigrationError(
+            f"migration {migration.version:04d}_{migration.name} failed and was rolled back: "
+            f"{error}"
+        ) from error
+
+
+async def _dangling_references(connection: aiosqlite.Connection) -> set[tuple[str, int, str, int]]:
+    async with connection.execute("PRAGMA foreign_key_check") as cursor:
+        return {(row[0], row[1], row[2], row[3]) for row in await cursor.fetchall()}
+
+
+async def _pragma(connection: aiosqlite.Connection, name: str) -> int:
+    async with connection.execute(f"PRAGMA {name}") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
