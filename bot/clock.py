@@ -13,10 +13,11 @@ def to_db(moment: datetime) -> str:
     """Fixed-width UTC text, so that string order in SQLite is time order."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: attach a timezone before storing it")
-    # isoformat pads the year to four digits, where strftime("%Y") may not.
+    # isoformat pads the year to four digits, where strftime("%Y") may not. In UTC it ends in
+    # "+00:00", cut off here rather than by making a naive copy (every comment stored does this).
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
-    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def from_db(text: str) -> datetime:
