@@ -6,6 +6,8 @@
 One run reports:
   1. comments committed per second by threadbridge (comments cog, 200 mirrored post threads);
   2. the same stream's rate into a bare discord.py client that does nothing with the events;
+     for both, the CPU time per event of each side meanwhile (event loop thread, other threads,
+     the emulator's process): on 2 cores, what a side may spend per event to keep pace;
   3. the ratio of the two (goal: at least 100% with --moderation);
   4. p50 / p99 delay from the event leaving the emulator to its row being committed, at an
      offered load of 1,000 replies/s (goal: p99 under 15 ms);
@@ -234,6 +236,33 @@ class CommitClock:
         self.reached.clear()
 
 
+class CpuMeter:
+    """CPU seconds used meanwhile by this process's main thread (the event loop: discord.py,
+    the cogs, this driver), by its other threads (the store's: writer, reader, checkpoints),
+    and by the emulator's process (read from /proc; None elsewhere)."""
+
+    def __init__(self, emulator_pid: int) -> None:
+        self._pid = emulator_pid
+        self._start = self._now()
+
+    def _emulator(self) -> float | None:
+        try:
+            with open(f"/proc/{self._pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+    def _now(self) -> tuple[float, float, float | None]:
+        return time.thread_time(), time.process_time(), self._emulator()
+
+    def used(self) -> dict[str, float | None]:
+        (main0, all0, emulator0), (main1, all1, emulator1) = self._start, self._now()
+        emulator = None if emulator0 is None or emulator1 is None else emulator1 - emulator0
+        return {"main": main1 - main0, "others": (all1 - all0) - (main1 - main0),
+                "emulator": emulator}
+
+
 async def start_emulator() -> tuple[asyncio.subprocess.Process, dict[str, str]]:
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(SCRIPT), "--serve",
@@ -305,9 +334,11 @@ async def run_bot(settings: Settings, http: aiohttp.ClientSession, base: str,
             # 1. Throughput: the whole stream offered as fast as the emulator produces it.
             clock.expect(args.replies)
             backlog = asyncio.create_task(sample_backlog(cog.writer, clock.reached))
+            meter = CpuMeter(args.emulator_pid)
             started = time.perf_counter()
             produced = await stream(http, base, threads, args.replies, 0, False)
             await wait_or_fail(clock.reached, "the bot's commits", 900)
+            results["bot_cpu"] = meter.used()
             results["backlog"] = await backlog
             results["bot_seconds"] = clock.last_at - started
             results["bot_produced"] = produced["produced_seconds"]
@@ -332,15 +363,17 @@ async def run_bot(settings: Settings, http: aiohttp.ClientSession, base: str,
 
 
 async def run_bare(values: dict[str, str], http: aiohttp.ClientSession, base: str,
-                   threads: list[int], count: int, results: dict[str, Any]) -> None:
+                   threads: list[int], count: int, pid: int, results: dict[str, Any]) -> None:
     client = Bare()
     task = asyncio.create_task(client.start(values["DISCORD_TOKEN"]), name="bare")
     try:
         await asyncio.wait_for(client.wait_until_ready(), 30)
         client.target = count
+        meter = CpuMeter(pid)
         started = time.perf_counter()
         produced = await stream(http, base, threads, count, 0, False)
         await wait_or_fail(client.done, "the bare client", 900)
+        results["bare_cpu"] = meter.used()
         results["bare_seconds"] = client.last_at - started
         results["bare_produced"] = produced["produced_seconds"]
     finally:
@@ -360,6 +393,7 @@ def verdict(ok: bool) -> str:
 
 async def run(args: argparse.Namespace) -> None:
     process, values = await start_emulator()
+    args.emulator_pid = process.pid
     results: dict[str, Any] = {}
     try:
         base = values["DISCORD_API_BASE_URL"].removesuffix("/api/v10")
@@ -379,7 +413,7 @@ async def run(args: argparse.Namespace) -> None:
                 )
                 await run_bot(settings, http, base, made, forum_id, args, results)
             await run_bare(values, http, base, [m["thread_id"] for m in made], args.replies,
-                           results)
+                           process.pid, results)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -388,6 +422,16 @@ async def run(args: argparse.Namespace) -> None:
             process.kill()
             await process.wait()
     report(args, results)
+
+
+def cpu_line(used: dict[str, float | None], events: int) -> str:
+    def per_event(seconds: float | None) -> str:
+        return "?" if seconds is None else f"{seconds / events * 1e6:.0f} µs"
+
+    line = f"event loop thread {per_event(used['main'])}"
+    if (used["others"] or 0) * 1e6 / events >= 1:
+        line += f", other threads {per_event(used['others'])} (the store's writer and readers)"
+    return line + f"; emulator process {per_event(used['emulator'])}"
 
 
 def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
@@ -409,9 +453,11 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
           f"{bot_rate:,.0f} comments/s (emulator produced the stream in "
           f"{r['bot_produced']:.2f} s)")
     print(f"   most events waiting in the bot's CommentWriter queue meanwhile: {r['backlog']:,}")
+    print(f"   CPU per reply meanwhile: {cpu_line(r['bot_cpu'], n)}")
     print(f"2. bare discord.py client:    {n} events in {r['bare_seconds']:.2f} s = "
           f"{bare_rate:,.0f} events/s (emulator produced the stream in "
           f"{r['bare_produced']:.2f} s)")
+    print(f"   CPU per event meanwhile: {cpu_line(r['bare_cpu'], n)}")
     if r["bare_seconds"] < 1.05 * r["bare_produced"]:
         print("   (the bare client kept pace with the emulator's production: its true floor is "
               "at least this fast, so the ratio below is an upper bound)")
