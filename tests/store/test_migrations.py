@@ -40,6 +40,15 @@ def dump(path):
         return list(db.iterdump()), db.execute("PRAGMA user_version").fetchone()[0]
 
 
+async def upgrade_to(path, version):
+    """A database at `version` of the bundled schema, to fill as an older threadbridge left it."""
+    connection = await _connect(path)
+    try:
+        await upgrade(connection, bundled_migrations()[:version])
+    finally:
+        await connection.close()
+
+
 def test_bundled_migrations_are_numbered_and_explained():
     migrations = bundled_migrations()
     assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
@@ -185,11 +194,7 @@ async def test_discord_comments_get_the_thread_they_were_written_in(tmp_path):
     """0008: a stored Discord comment is in its post's current thread, unless it is older than
     that thread (written in a thread since lost: no thread); web comments are in none."""
     path = tmp_path / "threads.db"
-    connection = await _connect(path)
-    try:
-        await upgrade(connection, bundled_migrations()[:7])
-    finally:
-        await connection.close()
+    await upgrade_to(path, 7)
     with sqlite3.connect(path) as db:
         db.executescript(
             """
@@ -228,11 +233,7 @@ async def test_web_comment_ids_keep_their_rows_and_references_through_the_rebuil
     """0011 rebuilds the comments table: every row and id stays, every reference to a comment
     still holds and still cascades, and a web comment's id is still unique within its post."""
     path = tmp_path / "rebuilt.db"
-    connection = await _connect(path)
-    try:
-        await upgrade(connection, bundled_migrations()[:10])
-    finally:
-        await connection.close()
+    await upgrade_to(path, 10)
     with sqlite3.connect(path) as db:
         db.executescript(
             """
