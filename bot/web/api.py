@@ -39,14 +39,19 @@ def routes() -> web.RouteTableDef:
 
 
 async def comments_by_url(request: web.Request) -> web.StreamResponse:
-    site = request.app[SITE]
+    return await _comments(request, await post_at_url(request))
+
+
+async def post_at_url(request: web.Request) -> int:
+    """The id of the post whose address is the request's `url` (matched as the API matches
+    addresses); a 400 or 404 Problem otherwise."""
     url = _one(request, "url", required=True)
     if len(url) > MAX_URL:
         raise Problem(400, f"url is longer than {MAX_URL} characters")
-    post_id = await site.post_for_url(url)
+    post_id = await request.app[SITE].post_for_url(url)
     if post_id is None:
         raise Problem(404, "there is no post with this address")
-    return await _comments(request, post_id)
+    return post_id
 
 
 async def comments_by_id(request: web.Request) -> web.StreamResponse:

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.web.api import CACHE_CONTROL, SITE, excerpt
+from bot.web.api import CACHE_CONTROL, SITE, excerpt, post_at_url
 from bot.web.conversation import BadCursor, Conversation, iso
 from bot.web.http import Built, Problem, answer
 from bot.web.rendering import render_template
@@ -28,6 +28,7 @@ def routes() -> web.RouteTableDef:
     table = web.RouteTableDef()
     table.get("/")(index)
     table.get(r"/posts/{post_id:\d{1,18}}")(post_page)
+    table.get("/conversation")(conversation_at_url)
     table.get("/sitemap.xml")(sitemap)
     table.get("/robots.txt")(robots)
     table.get(r"/static/{name:site\.css|icon\.svg}")(static_file)
@@ -94,6 +95,17 @@ async def post_page(request: web.Request) -> web.StreamResponse:
         lambda: conversation_page(site, conversation, cursor, PAGE_COMMENTS),
     )
     return answer(request, built, cache_control=request.app[CACHE_CONTROL])
+
+
+async def conversation_at_url(request: web.Request) -> web.StreamResponse:
+    """`/conversation?url=<a post's address>`: to the post's page here. A site links it in a
+    `<noscript>` beside the embed, knowing the post's address but not its id here, so that
+    readers without JavaScript can still read the conversation."""
+    post_id = await post_at_url(request)
+    # Relative: the reader's browser resolves it against the address it came by.
+    raise web.HTTPSeeOther(
+        f"/posts/{post_id}", headers={"Cache-Control": request.app[CACHE_CONTROL]}
+    )
 
 
 def conversation_page(site: Site, conversation: Conversation, cursor: str, limit: int) -> Built:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import re
 import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -110,7 +112,9 @@ class Blog:
             "<article><h1>A post</h1><p>The post's own text, as the blog shows it.</p></article>"
             '<div id="threadbridge-comments"></div>'
             f'<script src="{self.threadbridge}/embed.js" data-url="{escape(url)}" '
-            f'data-theme="{escape(theme)}" async></script>',
+            f'data-theme="{escape(theme)}" async></script>'
+            f'<noscript><a href="{escape(conversation_link(self.threadbridge, url))}">'
+            "Read the conversation</a></noscript>",
             policy=request.query.get("csp") != "off",
         )
 
@@ -178,6 +182,11 @@ async def embedded(
                         await page.goto("about:blank")
     finally:
         await blog.stop()
+
+
+def conversation_link(threadbridge: str, url: str) -> str:
+    """The README's `<noscript>` link: the post's page on threadbridge, by the post's address."""
+    return f"{threadbridge}/conversation?url={quote(url, safe='')}"
 
 
 def post_page(blog: Blog, url: str, theme: str = "auto") -> str:
@@ -393,6 +402,47 @@ async def test_with_the_api_down_readers_get_a_message_and_a_link(store, page, p
         await page.clock.run_for(7_000)
         await expect(page.locator("#threadbridge-comments li.tb-comment")).to_have_count(24)
         await expect(down).to_have_count(0)
+
+
+async def test_without_javascript_readers_follow_a_link_to_the_conversation(store, page):
+    async with embedded(site_settings(store.path), page=page) as (blog, _):
+        context = await page.context.browser.new_context(java_script_enabled=False)
+        try:
+            reader = await context.new_page()
+            await reader.goto(post_page(blog, SEED_URL))
+            await expect(reader.locator("#threadbridge-comments li")).to_have_count(0)
+            link = reader.get_by_role("link", name="Read the conversation")
+            await expect(link).to_be_visible()
+            await screenshot(reader, "embed-without-javascript")
+            await link.click()
+            page_url = re.compile(rf"^{re.escape(blog.threadbridge)}/posts/\d+$")
+            await expect(reader).to_have_url(page_url)
+            await expect(reader.locator("h2#comments-heading")).to_have_text("24 comments")
+            await expect(reader.locator("ol.comments li")).to_have_count(24)
+            await reader.goto("about:blank")
+        finally:
+            await context.close()
+
+
+async def test_the_conversation_link_finds_the_post_by_its_address(store):
+    async with embedded(site_settings(store.path)) as (blog, site):
+        seed = (await site.get("/api/v1/comments", params={"url": SEED_URL})).json()
+        post_id = seed["post"]["id"]
+        # The address as the site writes it, or as a reader's browser may have it.
+        for address in (SEED_URL, SEED_URL.rstrip("/"), SEED_URL.replace("https", "http"),
+                        SEED_URL + "?utm_source=news#comments"):  # fmt: skip
+            link = conversation_link(blog.threadbridge, address)
+            answer = await site.get(link.removeprefix(site.base), allow_redirects=False)
+            assert (answer.status, answer.headers["Location"]) == (303, f"/posts/{post_id}")
+        unknown = conversation_link(blog.threadbridge, "https://notes.example.org/elsewhere/")
+        answer = await site.get(unknown.removeprefix(site.base), allow_redirects=False)
+        assert answer.status == 404
+        assert answer.headers["Content-Type"].startswith("text/html")
+        assert "no post with this address" in answer.text
+        for query in ("", "?url=a&url=b", "?url=" + "x" * 2100):
+            answer = await site.get(f"/conversation{query}", allow_redirects=False)
+            assert answer.status == 400, query
+            assert answer.headers["Content-Type"].startswith("text/html")
 
 
 async def test_hostile_text_stays_inert_in_the_embed(tmp_path, page):
