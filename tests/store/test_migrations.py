@@ -277,6 +277,7 @@ async def test_web_comment_ids_keep_their_rows_and_references_through_the_rebuil
     assert after == before
     assert dangling == []
     with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         db.execute("PRAGMA foreign_keys = ON")
         indexes = {row[1] for row in db.execute("PRAGMA index_list(comments)")}
         assert "comments_web_id" in indexes and "comments_post_status" in indexes
