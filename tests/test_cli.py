@@ -31,18 +31,23 @@ def emulator_env(emulator, community, database):
     }
 
 
-async def start_run(env, cwd):
-    """`threadbridge run` as a process, its output piped."""
+async def start_cli(*arguments, env, cwd):
+    """`threadbridge <arguments>` as a process, its output piped."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
-        "run",
+        *arguments,
         cwd=cwd,
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def start_run(env, cwd):
+    """`threadbridge run` as a process, its output piped."""
+    return await start_cli("run", env=env, cwd=cwd)
 
 
 def threadbridge(*arguments, cwd, env=None):
@@ -394,16 +399,7 @@ def test_bad_import_source_is_refused_and_changes_nothing(tmp_path, content, mes
 
 
 async def run_cli(*arguments, env, cwd):
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *arguments,
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_cli(*arguments, env=env, cwd=cwd)
     stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
     return process.returncode, stdout.decode(), stderr.decode()
 
