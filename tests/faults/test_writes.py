@@ -50,11 +50,14 @@ def members_of(emulator, community, threads) -> Members:
     return Members(emulator, random.Random(SEED), threads, list(community.member_ids), starters)
 
 
-async def write_for(members: Members, seconds: float) -> None:
-    """Members write, edit and delete at random for a while."""
+async def write_for(members: Members, seconds: float, steps: int = 0) -> None:
+    """Members write, edit and delete at random for a while, and for at least `steps` steps: on
+    a busy machine the sleeps run long, and a count keeps the traffic from thinning out."""
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    done = 0
+    while time.monotonic() < end or done < steps:
         members.step()
+        done += 1
         await asyncio.sleep(members.rng.uniform(0.002, 0.02))
 
 
@@ -125,7 +128,7 @@ async def test_replies_written_while_the_disk_is_full_are_stored_once_it_has_roo
 
         with capture_logs() as logs:
             unlimited = await bot.store.write_in_thread(fill_up)
-            await write_for(members, 2.0)
+            await write_for(members, 2.0, steps=250)
             await all_arrived(bot, emulator, members)
             await failing(bot)
             assert bot.services.writer.health.error == "database or disk is full"
@@ -166,7 +169,7 @@ async def test_replies_written_while_another_program_holds_the_lock_are_stored_o
         with capture_logs() as logs, contextlib.closing(other):
             other.execute("BEGIN IMMEDIATE")  # e.g. a maintenance script, a long backup
             try:
-                await write_for(members, 2.0)
+                await write_for(members, 2.0, steps=250)
                 await all_arrived(bot, emulator, members)
                 await failing(bot)
                 assert bot.services.writer.health.error == "database is locked"
