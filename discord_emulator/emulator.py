@@ -273,6 +273,22 @@ class Emulator:
                                                     "role": role.payload()})
         return role
 
+    def rename_role(self, guild_id: int, role_id: int, name: str) -> Role:
+        role = self.state.guilds[guild_id].roles[role_id]
+        role.name = name
+        self.gateway.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(guild_id),
+                                                    "role": role.payload()})
+        return role
+
+    def delete_role(self, guild_id: int, role_id: int) -> None:
+        guild = self.state.guilds[guild_id]
+        del guild.roles[role_id]
+        for member in guild.members.values():
+            if role_id in member.roles:
+                member.roles.remove(role_id)
+        self.gateway.dispatch("GUILD_ROLE_DELETE", {"guild_id": str(guild_id),
+                                                    "role_id": str(role_id)})
+
     def create_member(
         self, guild_id: int, user_id: int | None = None, *, username: str | None = None,
         roles: Iterable[int] = (), nick: str | None = None,
