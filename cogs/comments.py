@@ -42,6 +42,7 @@ from bot.store.cursors import MirrorRef, threads_to_catch_up
 from bot.store.health import CATCH_UP, count_event
 from bot.store.mirrors import find_mirror_by_thread, record_mirror
 from bot.store.models import MirrorState
+from bot.store.roles import forget_role, replace_role_names, save_role_name
 from bot.tree import Refusal
 
 log = get_logger("threadbridge.cogs.comments")
@@ -131,6 +132,11 @@ class CommentsCog(commands.Cog, name="comments"):
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         self.bot.background.spawn(self.catch_up_all(), name="catch-up")
+        guild = self.bot.get_guild(self.bot.settings.guild_id or 0)
+        if guild is not None:
+            # Taken now, before any later role event: the store's writes keep their order.
+            names = {role.id: role.name for role in guild.roles if not role.is_default()}
+            self.bot.background.spawn(replace_role_names(self.bot.store, names), name="role-names")
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
@@ -192,6 +198,23 @@ class CommentsCog(commands.Cog, name="comments"):
         if "locked" in metadata:
             # Archiving alone changes nothing: only a moderator's lock closes comments.
             self.writer.submit(ThreadLocked(payload.thread_id, bool(metadata["locked"])))
+
+    # --- role names, for showing role mentions on the site --------------------------------
+
+    @commands.Cog.listener()
+    async def on_guild_role_create(self, role: discord.Role) -> None:
+        if self._ours(role.guild.id):
+            await save_role_name(self.bot.store, role.id, role.name)
+
+    @commands.Cog.listener()
+    async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
+        if self._ours(after.guild.id) and after.name != before.name and not after.is_default():
+            await save_role_name(self.bot.store, after.id, after.name)
+
+    @commands.Cog.listener()
+    async def on_guild_role_delete(self, role: discord.Role) -> None:
+        if self._ours(role.guild.id):
+            await forget_role(self.bot.store, role.id)
 
     # --- catch-up --------------------------------------------------------------------------
 

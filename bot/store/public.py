@@ -8,6 +8,7 @@ cannot reach a page, a count or an export by some other path.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -220,30 +221,39 @@ def _attachments(text: str) -> tuple[Attachment, ...]:
 async def discord_names(store: Reader, user_ids: Iterable[int]) -> dict[int, str]:
     """The names members wrote under, for showing their mentions as @name. Members who opted out
     are left out (their mention shows as an unknown user)."""
-    wanted = [str(user_id) for user_id in set(user_ids)]
-    names: dict[int, str] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows = await store.fetch_all(
-            "SELECT external_id, name FROM authors WHERE source = 'discord' "  # noqa: S608
-            f"AND opted_out_at IS NULL AND external_id IN ({','.join('?' * len(chunk))})",
-            chunk,
-        )
-        names.update({int(row["external_id"]): row["name"] for row in rows})
-    return names
+    rows = await _rows_for_ids(
+        store,
+        "SELECT external_id, name FROM authors WHERE source = 'discord' "
+        "AND opted_out_at IS NULL AND external_id IN ({})",
+        [str(user_id) for user_id in set(user_ids)],
+    )
+    return {int(row["external_id"]): row["name"] for row in rows}
 
 
 async def thread_titles(store: Reader, thread_ids: Iterable[int]) -> dict[int, str]:
     """The titles of the posts whose threads are mentioned, for showing them as #title."""
-    wanted = list(set(thread_ids))
-    titles: dict[int, str] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows = await store.fetch_all(
-            "SELECT mirrors.thread_id, posts.title FROM mirrors "  # noqa: S608
-            "JOIN posts ON posts.id = mirrors.post_id "
-            f"WHERE mirrors.thread_id IN ({','.join('?' * len(chunk))})",
-            chunk,
-        )
-        titles.update({row["thread_id"]: row["title"] for row in rows})
-    return titles
+    rows = await _rows_for_ids(
+        store,
+        "SELECT mirrors.thread_id, posts.title FROM mirrors "
+        "JOIN posts ON posts.id = mirrors.post_id WHERE mirrors.thread_id IN ({})",
+        list(set(thread_ids)),
+    )
+    return {row["thread_id"]: row["title"] for row in rows}
+
+
+async def role_names(store: Reader, role_ids: Iterable[int]) -> dict[int, str]:
+    """The names of the mentioned roles, for showing them as @name."""
+    rows = await _rows_for_ids(
+        store, "SELECT id, name FROM roles WHERE id IN ({})", list(set(role_ids))
+    )
+    return {row["id"]: row["name"] for row in rows}
+
+
+async def _rows_for_ids(store: Reader, query: str, ids: list[Any]) -> list[sqlite3.Row]:
+    """`query`'s rows, its `IN ({})` filled with ids a chunk at a time: SQLite bounds the
+    parameters of one statement."""
+    rows: list[sqlite3.Row] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows += await store.fetch_all(query.format(",".join("?" * len(chunk))), chunk)
+    return rows

@@ -13,7 +13,7 @@ import functools
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -27,6 +27,7 @@ from bot.store.public import (
     get_public_post,
     list_comment_rows,
     list_posts,
+    role_names,
     thread_titles,
 )
 from bot.store.public import Reader as StoreReader
@@ -55,6 +56,7 @@ CONVERSATIONS_KEPT = 256  # posts whose conversation stays built in memory
 RESPONSES_KEPT = 4096
 
 _USER_MENTION = re.compile(r"<@!?(\d{1,20})>")
+_ROLE_MENTION = re.compile(r"<@&(\d{1,20})>")
 _CHANNEL_MENTION = re.compile(r"<#(\d{1,20})>")
 
 T = TypeVar("T")
@@ -222,29 +224,25 @@ class Site:
             return None
         rows = await list_comment_rows(self.store, post_id, consent_required=self.consent_required)
         bodies = [row.body for row in rows if row.public and row.source == "discord"]
+
+        def mentioned(pattern: re.Pattern[str]) -> list[int]:
+            return [int(m) for body in bodies for m in pattern.findall(body)]
+
         names = Names(
-            users=await discord_names(
-                self.store, (int(m) for body in bodies for m in _USER_MENTION.findall(body))
-            ),
-            channels=await thread_titles(
-                self.store, (int(m) for body in bodies for m in _CHANNEL_MENTION.findall(body))
-            ),
+            users=await discord_names(self.store, mentioned(_USER_MENTION)),
+            roles=await role_names(self.store, mentioned(_ROLE_MENTION)),
+            channels=await thread_titles(self.store, mentioned(_CHANNEL_MENTION)),
         )
 
         def render(row: CommentRow) -> Rendered:
             if row.source != "discord":
                 return _render_web(row.body)
-            users = tuple(
-                (int(m), names.users[int(m)])
-                for m in dict.fromkeys(_USER_MENTION.findall(row.body))
-                if int(m) in names.users
+            return _render_discord(
+                row.body,
+                _names_in(row.body, _USER_MENTION, names.users),
+                _names_in(row.body, _ROLE_MENTION, names.roles),
+                _names_in(row.body, _CHANNEL_MENTION, names.channels),
             )
-            channels = tuple(
-                (int(m), names.channels[int(m)])
-                for m in dict.fromkeys(_CHANNEL_MENTION.findall(row.body))
-                if int(m) in names.channels
-            )
-            return _render_discord(row.body, users, channels)
 
         links = Links(message=self._message_url, avatar=self._avatar_url)
         return await asyncio.to_thread(build_conversation, post, rows, render, links)
@@ -265,13 +263,20 @@ class Site:
         return f"/avatars/{hue}-{ord(initial):x}.svg"
 
 
+_Named = tuple[tuple[int, str], ...]
+
+
+def _names_in(body: str, pattern: re.Pattern[str], names: Mapping[int, str]) -> _Named:
+    """The names of what `body` mentions, in order: part of the key its rendering is kept by."""
+    ids = dict.fromkeys(int(m) for m in pattern.findall(body))
+    return tuple((id_, names[id_]) for id_ in ids if id_ in names)
+
+
 # Bodies are rendered once and kept across database changes: an edit changes the body, and so
-# the key. Mentioned names are part of the key, so a renamed member is shown by the new name.
+# the key. Mentioned names are part of the key, so a renamed member or role shows its new name.
 @functools.lru_cache(maxsize=20_000)
-def _render_discord(
-    body: str, users: tuple[tuple[int, str], ...], channels: tuple[tuple[int, str], ...]
-) -> Rendered:
-    names = Names(users=dict(users), channels=dict(channels))
+def _render_discord(body: str, users: _Named, roles: _Named, channels: _Named) -> Rendered:
+    names = Names(users=dict(users), roles=dict(roles), channels=dict(channels))
     return Rendered(html=discord_to_html(body, names), text=discord_to_text(body, names))
 
 

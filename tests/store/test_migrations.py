@@ -270,7 +270,7 @@ async def test_web_comment_ids_keep_their_rows_and_references_through_the_rebuil
         )
     before, _ = snapshot(path)
 
-    await upgrade_database(path)
+    await upgrade_to(path, 11)
 
     after, dangling = snapshot(path)
     assert version(path) == 11

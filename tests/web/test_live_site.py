@@ -164,3 +164,43 @@ async def test_health_reports_a_bot_that_is_not_connected(start_bot, bot_setting
             answer = await site.get("/healthz")
             assert answer.status == 503
             assert answer.json() == {"status": "unavailable", "reasons": ["the bot is stopping"]}
+
+
+async def test_a_mentioned_role_shows_by_its_name_as_discord_names_it(
+    start_bot, bot_settings, emulator, members, community
+):
+    alice = members[0]
+    guild_id = community.guild_id
+    settings = web(bot_settings)
+    helpers = emulator.create_role(guild_id, "Helpers")
+    guides = emulator.create_role(guild_id, "Guides")
+    mentions = f"Ask <@&{community.moderator_role_id}>, <@&{helpers.id}> or <@&{guides.id}>"
+    async with start_bot(settings, extensions=MODERATION) as bot:
+        _post_id, thread_id = await mirrored(bot, quiet_post(url=POST_URL))
+        async with served(settings, bot=bot_state(bot)) as site:
+            # The roles the bot found on connecting.
+            emulator.send_message(thread_id, alice, mentions)
+            await until(site, lambda page: texts(page) == ["Ask @Moderator, @Helpers or @Guides"])
+
+            # Roles made, renamed and deleted while it runs.
+            mentors = emulator.create_role(guild_id, "Mentors")
+            emulator.send_message(thread_id, alice, f"And <@&{mentors.id}>")
+            await until(site, lambda page: texts(page)[1:] == ["And @Mentors"])
+            emulator.rename_role(guild_id, helpers.id, "Stewards")
+            emulator.delete_role(guild_id, mentors.id)
+            await until(
+                site,
+                lambda page: texts(page)
+                == ["Ask @Moderator, @Stewards or @Guides", "And @unknown-role"],
+            )
+
+    # Renamed and deleted while the bot was away: it learns both when it connects again.
+    emulator.state.guilds[guild_id].roles[guides.id].name = "Wardens"
+    del emulator.state.guilds[guild_id].roles[helpers.id]
+    async with start_bot(settings, extensions=MODERATION) as bot:
+        async with served(settings, bot=bot_state(bot)) as site:
+            page = await until(
+                site, lambda page: texts(page)[0] == "Ask @Moderator, @unknown-role or @Wardens"
+            )
+            html = (await site.get(f"/posts/{page.json()['post']['id']}")).text
+            assert "@Wardens" in html and str(guides.id) not in html
