@@ -42,7 +42,7 @@ from bot.store.cursors import MirrorRef, threads_to_catch_up
 from bot.store.health import CATCH_UP, count_event
 from bot.store.mirrors import find_mirror_by_thread, record_mirror
 from bot.store.models import MirrorState
-from bot.store.roles import forget_role, replace_role_names, save_role_name
+from bot.store.server_names import replace_server_names
 from bot.tree import Refusal
 
 log = get_logger("threadbridge.cogs.comments")
@@ -67,6 +67,8 @@ class CommentsCog(commands.Cog, name="comments"):
         self.turned_away = 0  # live replies left to be read from history, since start
         self._recovery: asyncio.Task[None] | None = None
         self._parse_message: Parser | None = None  # discord.py's own MESSAGE_CREATE parser
+        self._names_stale = False
+        self._names_task: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
         # Replies in post threads are read straight from the gateway payload (bot.internals).
@@ -132,11 +134,8 @@ class CommentsCog(commands.Cog, name="comments"):
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         self.bot.background.spawn(self.catch_up_all(), name="catch-up")
-        guild = self.bot.get_guild(self.bot.settings.guild_id or 0)
-        if guild is not None:
-            # Taken now, before any later role event: the store's writes keep their order.
-            names = {role.id: role.name for role in guild.roles if not role.is_default()}
-            self.bot.background.spawn(replace_role_names(self.bot.store, names), name="role-names")
+        # Roles and channels may have changed while the bot was away.
+        self._names_changed(self.bot.settings.guild_id)
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
@@ -199,22 +198,52 @@ class CommentsCog(commands.Cog, name="comments"):
             # Archiving alone changes nothing: only a moderator's lock closes comments.
             self.writer.submit(ThreadLocked(payload.thread_id, bool(metadata["locked"])))
 
-    # --- role names, for showing role mentions on the site --------------------------------
+    # --- names of roles and channels, for showing their mentions on the site ----------------
 
     @commands.Cog.listener()
     async def on_guild_role_create(self, role: discord.Role) -> None:
-        if self._ours(role.guild.id):
-            await save_role_name(self.bot.store, role.id, role.name)
+        self._names_changed(role.guild.id)
 
     @commands.Cog.listener()
-    async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
-        if self._ours(after.guild.id) and after.name != before.name and not after.is_default():
-            await save_role_name(self.bot.store, after.id, after.name)
+    async def on_guild_role_update(self, _before: discord.Role, after: discord.Role) -> None:
+        # @everyone's permissions decide which channels are public.
+        self._names_changed(after.guild.id)
 
     @commands.Cog.listener()
     async def on_guild_role_delete(self, role: discord.Role) -> None:
-        if self._ours(role.guild.id):
-            await forget_role(self.bot.store, role.id)
+        self._names_changed(role.guild.id)
+
+    @commands.Cog.listener()
+    async def on_guild_channel_create(self, channel: discord.abc.GuildChannel) -> None:
+        self._names_changed(channel.guild.id)
+
+    @commands.Cog.listener()
+    async def on_guild_channel_update(
+        self, _before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        self._names_changed(after.guild.id)
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        self._names_changed(channel.guild.id)
+
+    def _names_changed(self, guild_id: int | None) -> None:
+        if not self._ours(guild_id):
+            return
+        self._names_stale = True
+        if self._names_task is None or self._names_task.done():
+            self._names_task = self.bot.background.spawn(self._keep_names(), name="server-names")
+
+    async def _keep_names(self) -> None:
+        """Stores the server's names as they are now, again while changes came in meanwhile:
+        a burst of events (a category's channels moved at once) is a write or two."""
+        while self._names_stale:
+            self._names_stale = False
+            guild = self.bot.get_guild(self.bot.settings.guild_id or 0)
+            if guild is None:
+                return
+            roles, channels = public_names(guild)
+            await replace_server_names(self.bot.store, roles=roles, channels=channels)
 
     # --- catch-up --------------------------------------------------------------------------
 
@@ -369,6 +398,19 @@ class CommentsCog(commands.Cog, name="comments"):
         await interaction.response.send_message(
             "Done: your new messages in post threads are kept as comments again.", ephemeral=True
         )
+
+
+def public_names(guild: discord.Guild) -> tuple[dict[int, str], dict[int, str]]:
+    """The names a public page may show for mentions: every role's (Discord shows them to
+    everyone who reads the message), and those of the channels @everyone can see."""
+    everyone = guild.default_role
+    roles = {role.id: role.name for role in guild.roles if not role.is_default()}
+    channels = {
+        channel.id: channel.name
+        for channel in guild.channels
+        if channel.permissions_for(everyone).view_channel
+    }
+    return roles, channels
 
 
 async def setup(bot: Threadbridge) -> None:

@@ -244,7 +244,20 @@ async def thread_titles(store: Reader, thread_ids: Iterable[int]) -> dict[int, s
 async def role_names(store: Reader, role_ids: Iterable[int]) -> dict[int, str]:
     """The names of the mentioned roles, for showing them as @name."""
     rows = await _rows_for_ids(
-        store, "SELECT id, name FROM roles WHERE id IN ({})", list(set(role_ids))
+        store,
+        "SELECT id, name FROM server_names WHERE kind = 'role' AND id IN ({})",
+        list(set(role_ids)),
+    )
+    return {row["id"]: row["name"] for row in rows}
+
+
+async def channel_names(store: Reader, channel_ids: Iterable[int]) -> dict[int, str]:
+    """The names of the mentioned channels that everyone in the server can see, for showing
+    them as #name."""
+    rows = await _rows_for_ids(
+        store,
+        "SELECT id, name FROM server_names WHERE kind = 'channel' AND id IN ({})",
+        list(set(channel_ids)),
     )
     return {row["id"]: row["name"] for row in rows}
 

@@ -23,6 +23,7 @@ from bot.settings import PublishMode, Settings
 from bot.store.public import (
     CommentRow,
     PostListing,
+    channel_names,
     discord_names,
     get_public_post,
     list_comment_rows,
@@ -231,7 +232,9 @@ class Site:
         names = Names(
             users=await discord_names(self.store, mentioned(_USER_MENTION)),
             roles=await role_names(self.store, mentioned(_ROLE_MENTION)),
-            channels=await thread_titles(self.store, mentioned(_CHANNEL_MENTION)),
+            # A post's thread shows as the post's title; other channels by their own names.
+            channels=await channel_names(self.store, mentioned(_CHANNEL_MENTION))
+            | await thread_titles(self.store, mentioned(_CHANNEL_MENTION)),
         )
 
         def render(row: CommentRow) -> Rendered:

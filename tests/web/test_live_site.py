@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.store.comment_refs import comment_by_message
 from bot.store.models import CommentStatus
 from bot.web.operators import bot_state
+from discord_emulator.permissions import Perm
 from tests.comments.test_live import eventually, mirrored
 from tests.moderation.test_live import MODERATION, approve_in_modlog, quiet_post, settled
 from tests.web.conftest import served
@@ -166,7 +167,7 @@ async def test_health_reports_a_bot_that_is_not_connected(start_bot, bot_setting
             assert answer.json() == {"status": "unavailable", "reasons": ["the bot is stopping"]}
 
 
-async def test_a_mentioned_role_shows_by_its_name_as_discord_names_it(
+async def test_mentioned_roles_and_public_channels_show_by_name_as_discord_names_them(
     start_bot, bot_settings, emulator, members, community
 ):
     alice = members[0]
@@ -174,33 +175,59 @@ async def test_a_mentioned_role_shows_by_its_name_as_discord_names_it(
     settings = web(bot_settings)
     helpers = emulator.create_role(guild_id, "Helpers")
     guides = emulator.create_role(guild_id, "Guides")
-    mentions = f"Ask <@&{community.moderator_role_id}>, <@&{helpers.id}> or <@&{guides.id}>"
+    general, modlog = community.text_channel_id, community.modlog_channel_id
+    first = (
+        f"Ask <@&{community.moderator_role_id}>, <@&{helpers.id}> or <@&{guides.id}> "
+        f"in <#{general}>, not <#{modlog}>"
+    )
     async with start_bot(settings, extensions=MODERATION) as bot:
         _post_id, thread_id = await mirrored(bot, quiet_post(url=POST_URL))
         async with served(settings, bot=bot_state(bot)) as site:
-            # The roles the bot found on connecting.
-            emulator.send_message(thread_id, alice, mentions)
-            await until(site, lambda page: texts(page) == ["Ask @Moderator, @Helpers or @Guides"])
-
-            # Roles made, renamed and deleted while it runs.
-            mentors = emulator.create_role(guild_id, "Mentors")
-            emulator.send_message(thread_id, alice, f"And <@&{mentors.id}>")
-            await until(site, lambda page: texts(page)[1:] == ["And @Mentors"])
-            emulator.rename_role(guild_id, helpers.id, "Stewards")
-            emulator.delete_role(guild_id, mentors.id)
+            # The names the bot found on connecting; the staff-only channel's stays unknown.
+            emulator.send_message(thread_id, alice, first)
             await until(
                 site,
-                lambda page: texts(page)
-                == ["Ask @Moderator, @Stewards or @Guides", "And @unknown-role"],
+                lambda page: (
+                    texts(page)
+                    == ["Ask @Moderator, @Helpers or @Guides in #general, not #unknown-channel"]
+                ),
             )
 
-    # Renamed and deleted while the bot was away: it learns both when it connects again.
+            # Roles and channels made, renamed, hidden and deleted while it runs.
+            mentors = emulator.create_role(guild_id, "Mentors")
+            events = emulator.create_channel(guild_id, "events")
+            emulator.send_message(thread_id, alice, f"And <@&{mentors.id}> in <#{events.id}>")
+            await until(site, lambda page: texts(page)[1:] == ["And @Mentors in #events"])
+            # One change at a time, each seen on its own.
+            emulator.rename_role(guild_id, helpers.id, "Stewards")
+            await until(site, lambda page: "@Stewards" in texts(page)[0])
+            emulator.modify_channel(general, name="lounge")
+            await until(site, lambda page: "#lounge" in texts(page)[0])
+            emulator.delete_role(guild_id, mentors.id)
+            await until(site, lambda page: "@unknown-role" in texts(page)[1])
+            emulator.modify_channel(
+                events.id,
+                permission_overwrites=[{"id": guild_id, "type": 0, "deny": int(Perm.VIEW_CHANNEL)}],
+            )
+            await until(
+                site,
+                lambda page: (
+                    texts(page)
+                    == [
+                        "Ask @Moderator, @Stewards or @Guides in #lounge, not #unknown-channel",
+                        "And @unknown-role in #unknown-channel",
+                    ]
+                ),
+            )
+
+    # Changed while the bot was away: it learns it when it connects again.
     emulator.state.guilds[guild_id].roles[guides.id].name = "Wardens"
     del emulator.state.guilds[guild_id].roles[helpers.id]
+    emulator.state.channels[general].name = "town-square"
     async with start_bot(settings, extensions=MODERATION) as bot:
         async with served(settings, bot=bot_state(bot)) as site:
-            page = await until(
-                site, lambda page: texts(page)[0] == "Ask @Moderator, @unknown-role or @Wardens"
-            )
+            now = "Ask @Moderator, @unknown-role or @Wardens in #town-square, not #unknown-channel"
+            page = await until(site, lambda page: texts(page)[0] == now)
             html = (await site.get(f"/posts/{page.json()['post']['id']}")).text
-            assert "@Wardens" in html and str(guides.id) not in html
+            assert "@Wardens" in html and "#town-square" in html
+            assert "mod-log" not in html and str(modlog) not in html
