@@ -13,9 +13,14 @@ from bot.comments.events import Created
 from bot.store.mirrors import record_mirror
 from bot.store.models import MirrorState, SourceComment, SourcePost
 from bot.store.posts import save_source_post
+from bot.store.server_names import replace_server_names
 from tests.comments.test_apply import POLICY, THREAD, msg
 
 HOSTILE_URL = "https://notes.example.org/hostile/"
+# A role and a channel whose names a server admin chose to attack the site with.
+HOSTILE_ROLE, HOSTILE_CHANNEL = 555_000_000_000_000_001, 555_000_000_000_000_002
+HOSTILE_ROLE_NAME = '"><img src=x onerror="window.__pwned=30">'
+HOSTILE_CHANNEL_NAME = "<script>window.__pwned=31</script>"
 
 DISCORD_MESSAGES = [
     "<script>window.__pwned = 1; alert(1)</script>",
@@ -32,6 +37,7 @@ DISCORD_MESSAGES = [
     "|| <b onmouseover=alert(12)>spoiler</b> ||",
     "> <img src=1 onerror=alert(13)>",
     "unknown people <@999999999999999999> <@&888888888888888888> <#777777777777777777>",
+    f"named ones <@&{HOSTILE_ROLE}> in <#{HOSTILE_CHANNEL}>",
     "\u202eevil right-to-left text\u202c and zero\u200bwidth\u200djoiners",
     "*unclosed **markdown __everywhere ~~ || ` [ ( <",
     "x" * 1990 + " end",
@@ -48,8 +54,8 @@ WEB_COMMENTS = [
 
 
 async def store_hostile_post(store) -> int:
-    """A mirrored post whose title, body, web comments, Discord replies and author names are all
-    hostile; its id."""
+    """A mirrored post whose title, body, web comments, Discord replies, author names and
+    mentioned role and channel names are all hostile; its id."""
     when = datetime(2025, 3, 1, tzinfo=UTC)
     saved = await save_source_post(
         store,
@@ -66,6 +72,11 @@ async def store_hostile_post(store) -> int:
         ),
     )
     await record_mirror(store, saved.post.id, MirrorState.MIRRORED, thread_id=THREAD)
+    await replace_server_names(
+        store,
+        roles={HOSTILE_ROLE: HOSTILE_ROLE_NAME},
+        channels={HOSTILE_CHANNEL: HOSTILE_CHANNEL_NAME},
+    )
     await apply_batch(
         store,
         [

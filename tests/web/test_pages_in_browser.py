@@ -10,7 +10,7 @@ from bot.store.posts import save_source_post
 from tests.browser import screenshot
 from tests.mirror.test_mirroring import seed_post
 from tests.web.conftest import served, site_settings
-from tests.web.hostile import store_hostile_post
+from tests.web.hostile import HOSTILE_CHANNEL_NAME, HOSTILE_ROLE_NAME, store_hostile_post
 
 
 @pytest.fixture
@@ -78,6 +78,7 @@ async def test_hostile_comments_stay_inert_text_on_every_page(store, page):
         assert "evil right-to-left text" in body and "end" in body
         for number in ("999999999999999999", "888888888888888888", "777777777777777777"):
             assert number not in body  # mentions of unknown ids show no id
+        assert f"named ones @{HOSTILE_ROLE_NAME} in #{HOSTILE_CHANNEL_NAME}" in body
         assert "window.__pwned=99" not in body  # a script's text is not the post's text
         assert text is not None and text.ok
         await screenshot(page, "site-hostile")
