@@ -229,12 +229,13 @@ class Site:
         def mentioned(pattern: re.Pattern[str]) -> list[int]:
             return [int(m) for body in bodies for m in pattern.findall(body)]
 
+        channel_ids = mentioned(_CHANNEL_MENTION)
         names = Names(
             users=await discord_names(self.store, mentioned(_USER_MENTION)),
             roles=await role_names(self.store, mentioned(_ROLE_MENTION)),
             # A post's thread shows as the post's title; other channels by their own names.
-            channels=await channel_names(self.store, mentioned(_CHANNEL_MENTION))
-            | await thread_titles(self.store, mentioned(_CHANNEL_MENTION)),
+            channels=await channel_names(self.store, channel_ids)
+            | await thread_titles(self.store, channel_ids),
         )
 
         def render(row: CommentRow) -> Rendered:
